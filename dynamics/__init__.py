@@ -1,0 +1,27 @@
+"""Saddle's engine: min-max games, the algorithms of the GAN-training literature, one batched loop.
+
+Sign convention (the only one): ``z = (x, y)``, ``x`` minimises and ``y`` maximises ``f``, and
+``xi(z) = (grad_x f, -grad_y f)`` (general-sum: ``(grad_x l_x, grad_y l_y)``). Every algorithm
+descends along ``xi``: plain GDA is ``z <- z - lr * xi(z)``.
+
+    >>> import dynamics
+    >>> game = dynamics.make_game("bilinear")
+    >>> algo = dynamics.make_algorithm("extragradient", lr=0.1)
+    >>> traj = dynamics.run(game, algo, [1.0], [1.0], steps=100)
+    >>> round(float(traj.z[-1].norm()), 6)
+    0.85994
+"""
+
+from . import algorithms as _algorithms  # noqa: F401  (registers the algorithms)
+from . import games as _games  # noqa: F401  (registers the games)
+from .algorithm import Algorithm, GradientAlgorithm
+from .game import Game
+from .params import HParam, hparam, hparams
+from .registry import ALGORITHMS, GAMES, from_config, make_algorithm, make_game, register_algorithm, register_game
+from .runner import MAX_RECORDED_ELEMENTS, Trajectory, evaluate, initial_point, run
+
+__all__ = [
+    "ALGORITHMS", "GAMES", "Algorithm", "GradientAlgorithm", "Game", "HParam", "MAX_RECORDED_ELEMENTS",
+    "Trajectory", "evaluate", "from_config", "hparam", "hparams", "initial_point", "make_algorithm",
+    "make_game", "register_algorithm", "register_game", "run",
+]
