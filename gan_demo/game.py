@@ -206,7 +206,6 @@ class GANGame(Game):
     """
 
     name: ClassVar[str] = "gan"
-    zero_sum: ClassVar[bool] = False
     stochastic: ClassVar[bool] = True
     divergence_bound: ClassVar[float] = 1e4
 
@@ -255,6 +254,15 @@ class GANGame(Game):
         logits = self._d_raw(real)
         if logits.reshape(2, -1).shape[1] != 1:
             raise ValueError(f"discriminator must output one logit per point, got {tuple(logits.shape)}")
+
+    @property  # type: ignore[override]
+    def zero_sum(self) -> bool:
+        """True only for the saturating loss without R1/R2 (then ``l_y = -l_x``, ``loss()`` is V).
+
+        Zero-sum-only algorithms (and the one-pass zero-sum field) then apply; every other loss
+        is general-sum and goes through :meth:`losses`.
+        """
+        return self.loss_type == "saturating" and self.r1 == 0 and self.r2 == 0
 
     def _g_raw(self, noise: Tensor) -> Tensor:
         with torch.no_grad():  # a float copy: never mutate the caller's template
@@ -340,8 +348,10 @@ class GANGame(Game):
         cache = self.__dict__.setdefault("_eval_cache", {})
         key = (like.dtype, like.device)
         if key not in cache:
-            real, noise, eps = self.draw(mix_seed(self.eval_seed, -1), self.eval_size, like.device)
-            cache[key] = tuple(t.to(like.dtype) for t in (real, noise, eps))
+            # drawn outside any torch.func transform so that the cached tensors are plain
+            with torch._C._DisableFuncTorch():
+                real, noise, eps = self.draw(mix_seed(self.eval_seed, -1), self.eval_size, like.device)
+                cache[key] = tuple(t.to(like.dtype) for t in (real, noise, eps))
         return GANBatch(*(t.expand(like.shape[0], *t.shape) for t in cache[key]))
 
     def current_batch(self, like: Tensor) -> GANBatch:
@@ -413,6 +423,10 @@ class GANGame(Game):
         if self.r2 > 0:
             l_y = l_y + 0.5 * self.r2 * self.input_grad(y, fake).pow(2).sum(2).mean(1)
         return l_x, l_y
+
+    def loss(self, x: Tensor, y: Tensor) -> Tensor:
+        """The zero-sum objective V (S,) (meaningful when :attr:`zero_sum`; see :meth:`value`)."""
+        return self.value(x, y)
 
     def value(self, x: Tensor, y: Tensor) -> Tensor:
         """The un-penalised objective (S,) (what ``Trajectory.f`` reports).
