@@ -397,18 +397,25 @@ class GANGame(Game):
             return -nn.functional.softplus(-d_real).mean(1) - nn.functional.softplus(d_fake).mean(1)
         return d_real.mean(1) - d_fake.mean(1)
 
+    def generator_loss(self, d_fake: Tensor) -> Tensor:
+        """The generator's loss (S,) as a function of the logits on its samples (S, N) only.
+
+        (For the saturating loss the real-data term of V is constant in x and left out.) The app
+        differentiates this with respect to the generated points to draw GAN Lab's arrows.
+        """
+        if self.loss_type == "saturating":
+            return -nn.functional.softplus(d_fake).mean(1)
+        if self.loss_type == "non_saturating":
+            return nn.functional.softplus(-d_fake).mean(1)
+        return -d_fake.mean(1)
+
     def losses(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """``(l_x, l_y)`` (S,), (S,) on this step's minibatch (the evaluation batch if un-sampled)."""
         b = self.current_batch(x)
         fake, d_real, d_fake = self._logits(x, y, b)
         v = self._value(d_real, d_fake)  # (S,)
         lt = self.loss_type
-        if lt == "saturating":
-            l_x = v
-        elif lt == "non_saturating":
-            l_x = nn.functional.softplus(-d_fake).mean(1)
-        else:
-            l_x = -d_fake.mean(1)
+        l_x = v if lt == "saturating" else self.generator_loss(d_fake)
         if lt == "hinge":
             l_y = torch.relu(1.0 - d_real).mean(1) + torch.relu(1.0 + d_fake).mean(1)
         else:
