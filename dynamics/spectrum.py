@@ -156,8 +156,9 @@ def spectral_radius(game: Game, algorithm: Algorithm, z: Any, state: Optional[St
 
 
 def _with_values(algorithm: Algorithm, changes: dict[str, Any]) -> Algorithm:
-    """A copy of ``algorithm`` with hyperparameters set to (N, 1) tensors, bypassing validation
-    (the values were validated one by one); only used for the batched sweep.
+    """A copy of ``algorithm`` with hyperparameters set to (N, 1) tensors (batched sweeps only).
+
+    Validation is bypassed: every value was validated one by one beforehand.
     """
     clone = object.__new__(type(algorithm))
     clone.__dict__.update(algorithm.__dict__)
