@@ -8,7 +8,6 @@ import json
 
 import pytest
 import torch
-from helpers import supports, with_small_lr
 from torch import nn
 from torch.utils._pytree import tree_leaves
 
@@ -18,6 +17,7 @@ from gan_demo.data import four4
 from gan_demo.game import GANGame, module_from_flat
 from gan_demo.gmm import GMMConfig, main, train
 from gan_demo.models import ModelConfig, latent_sampler, make_discriminator, make_generator
+from helpers import supports, with_small_lr
 
 TINY = ModelConfig(latent_dim=3, g_depth=1, g_width=8, d_depth=1, d_width=8, activation="tanh", gain=1.0)
 
