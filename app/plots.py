@@ -1,0 +1,332 @@
+"""Pure figure builders: arrays from :mod:`app.compute` in, Plotly figures out (no ``st.*`` here).
+
+Lecture mode is a :class:`Style`: large fonts (Plotly's own, which Streamlit's theme does not
+scale), thick lines, big markers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .compute import Basin, FieldGrid, Run
+
+#: one colour per chosen algorithm, in order (colour-blind friendly, readable on the viridis-ish contour)
+PALETTE = ("#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#e377c2", "#17becf", "#8c564b")
+FLAG_STYLE = {  # greedy_minmax's proposal flags
+    1: ("accepted", "#2ca02c", "circle"),
+    2: ("rejected", "#d62728", "x"),
+    3: ("unconditional", "#7f7f7f", "diamond"),
+}
+#: at most this many points per drawn path (longer runs are strided; the last point is kept)
+MAX_PATH_POINTS = 600
+MAX_FRAMES = 200
+
+
+@dataclass(frozen=True)
+class Style:
+    font: int = 13
+    line: float = 2.5
+    marker: int = 8
+    height: int = 560
+
+    @staticmethod
+    def of(lecture: bool) -> Style:
+        return Style(font=22, line=5.0, marker=14, height=720) if lecture else Style()
+
+
+def color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def _stride(n: int, cap: int) -> np.ndarray:
+    """Indices 0..n-1 thinned to at most ``cap``, always keeping the last one."""
+    if n <= cap:
+        return np.arange(n)
+    idx = np.unique(np.linspace(0, n - 1, cap).round().astype(int))
+    return idx
+
+
+def frame_indices(n_records: int, n_frames: int) -> np.ndarray:
+    """Which recorded iterates the animation frames show (evenly spaced, first and last included)."""
+    n_frames = int(np.clip(n_frames, 2, MAX_FRAMES))
+    return np.unique(np.linspace(0, n_records - 1, min(n_frames, n_records)).round().astype(int))
+
+
+def quiver_xy(field: FieldGrid, scale: float = 0.8) -> tuple[list, list]:
+    """Arrow segments for -xi as one polyline with ``None`` breaks (one trace, fast to draw).
+
+    Lengths grow with |xi|^0.5 so that both slow and fast regions stay readable.
+    """
+    if not field.planar or field.u.size == 0:
+        return [], []
+    (x_lo, x_hi), _ = field.box
+    cell = (x_hi - x_lo) / max(1, field.u.shape[0] - 1)
+    mag = np.hypot(field.u, field.v)
+    top = np.nanmax(mag) if np.isfinite(mag).any() and np.nanmax(mag) > 0 else 1.0
+    length = scale * cell * np.sqrt(mag / top)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ux, uy = np.where(mag > 0, field.u / mag, 0.0), np.where(mag > 0, field.v / mag, 0.0)
+    xs: list = []
+    ys: list = []
+    for x0, y0, dx, dy, ln in zip(field.qx.ravel(), field.qy.ravel(), ux.ravel(), uy.ravel(), length.ravel()):
+        if not np.isfinite(ln) or ln <= 0:
+            continue
+        x1, y1 = x0 + ln * dx, y0 + ln * dy
+        h = 0.35 * ln  # arrow head: two short barbs at ±25°
+        c, s = np.cos(0.45), np.sin(0.45)
+        bx1, by1 = x1 - h * (c * dx - s * dy), y1 - h * (s * dx + c * dy)
+        bx2, by2 = x1 - h * (c * dx + s * dy), y1 - h * (-s * dx + c * dy)
+        xs += [x0, x1, None, bx1, x1, bx2, None]
+        ys += [y0, y1, None, by1, y1, by2, None]
+    return xs, ys
+
+
+def _field_traces(field: FieldGrid, style: Style, *, showscale: bool = True, filled: bool = True) -> list:
+    traces: list = []
+    if field.planar:
+        traces.append(go.Contour(
+            x=field.xs, y=field.ys, z=field.f, ncontours=24, colorscale="RdBu_r", zmid=0.0,
+            contours=dict(coloring="heatmap" if filled else "lines", showlabels=False),
+            line=dict(width=0.5 if filled else 1.0), opacity=0.85 if filled else 1.0,
+            showscale=showscale and filled, name="f(x, y)", hoverinfo="skip",
+            colorbar=dict(title=dict(text="f"), thickness=12, len=0.6) if filled else None,
+        ))
+        qx, qy = quiver_xy(field)
+        traces.append(go.Scatter(x=qx, y=qy, mode="lines", line=dict(color="rgba(30,30,30,0.55)", width=1.1),
+                                 name="flow −ξ", hoverinfo="skip"))
+    if field.equilibrium is not None:
+        traces.append(go.Scatter(x=[field.equilibrium[0]], y=[field.equilibrium[1]], mode="markers",
+                                 marker=dict(symbol="star", size=style.marker + 8, color="gold",
+                                             line=dict(color="black", width=1.5)),
+                                 name="equilibrium"))
+    return traces
+
+
+def _axes(fig: go.Figure, field: FieldGrid, style: Style, title: str = "") -> None:
+    (x_lo, x_hi), (y_lo, y_hi) = field.box
+    fig.update_layout(
+        font=dict(size=style.font), height=style.height, margin=dict(l=10, r=10, t=50 if title else 20, b=10),
+        title=dict(text=title, x=0.01) if title else None, plot_bgcolor="white",
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0),
+    )
+    fig.update_xaxes(range=[x_lo, x_hi], title_text="x (min player)" if field.planar else "x₁ (min player)",
+                     constrain="domain", showgrid=False, zeroline=False)
+    fig.update_yaxes(range=[y_lo, y_hi], title_text="y (max player)" if field.planar else "y₁ (max player)",
+                     scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False)
+
+
+def _run_name(run: Run) -> str:
+    return f"{run.label} — diverged at step {run.diverged_at}" if run.diverged else run.label
+
+
+def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = False, frames: int = 100,
+                      click_grid: int = 0, title: str = "") -> go.Figure:
+    """The main picture: f, the flow −ξ, the equilibrium and every run's path, animated.
+
+    The static figure shows the whole paths (so a screenshot tells the story); Play replays them
+    frame by frame (Play at three speeds, Pause, a frame slider labelled with the step). A diverged
+    run shows its finite prefix and an ✕ where it left, with "diverged at step k" in the legend.
+    ``click_grid`` > 0 adds an invisible n×n grid of clickable points (clicking one sets the start).
+    """
+    style = Style.of(lecture)
+    fig = go.Figure(_field_traces(field, style))
+    if click_grid > 0:
+        (x_lo, x_hi), (y_lo, y_hi) = field.box
+        cx, cy = np.meshgrid(np.linspace(x_lo, x_hi, click_grid), np.linspace(y_lo, y_hi, click_grid))
+        fig.add_trace(go.Scatter(x=cx.ravel().round(3), y=cy.ravel().round(3), mode="markers",
+                                 marker=dict(size=10, color="rgba(0,0,0,0)"), name="click to set start",
+                                 showlegend=False, hovertemplate="start here: (%{x}, %{y})<extra></extra>"))
+    n_rec = max((len(r.xy) for r in runs), default=1)
+    fidx = frame_indices(n_rec, frames)
+    animated: list[int] = []  # trace indices the frames update: (path, head) per run
+    paths: list[np.ndarray] = []
+    for i, run in enumerate(runs):
+        c = color(i)
+        keep = _stride(len(run.xy), MAX_PATH_POINTS)
+        if run.diverged and run.last_finite() not in keep:
+            keep = np.union1d(keep, [run.last_finite()])
+        path = run.xy[keep]
+        paths.append(keep)
+        animated.append(len(fig.data))
+        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=_run_name(run), legendgroup=run.label,
+                                 line=dict(color=c, width=style.line), customdata=run.steps[keep],
+                                 hovertemplate="step %{customdata}: (%{x:.3g}, %{y:.3g})<extra>" + run.label + "</extra>"))
+        last = run.last_finite()
+        animated.append(len(fig.data))
+        fig.add_trace(go.Scatter(x=[run.xy[last, 0]], y=[run.xy[last, 1]], mode="markers", legendgroup=run.label,
+                                 showlegend=False, marker=dict(color=c, size=style.marker + 4, line=dict(color="white", width=2)),
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=[run.xy[0, 0]], y=[run.xy[0, 1]], mode="markers", legendgroup=run.label,
+                                 showlegend=False, marker=dict(color="white", size=style.marker + 2, symbol="circle",
+                                                               line=dict(color=c, width=2.5)), hoverinfo="skip",
+                                 name="start"))
+        if run.diverged:
+            fig.add_trace(go.Scatter(x=[run.xy[last, 0]], y=[run.xy[last, 1]], mode="markers+text", legendgroup=run.label,
+                                     showlegend=False, text=[f"diverged at step {run.diverged_at}"], textposition="top center",
+                                     textfont=dict(color=c, size=style.font),
+                                     marker=dict(symbol="x", size=style.marker + 10, color=c, line=dict(width=2)),
+                                     name=f"{run.label} diverged"))
+        if run.flags is not None:
+            for flag, (what, fc, sym) in FLAG_STYLE.items():
+                sel = np.flatnonzero((run.flags == flag) & np.isfinite(run.xy).all(axis=1))
+                if sel.size == 0:
+                    continue
+                sel = sel[_stride(sel.size, MAX_PATH_POINTS)]
+                fig.add_trace(go.Scatter(x=run.xy[sel, 0], y=run.xy[sel, 1], mode="markers", legendgroup=run.label,
+                                         name=f"{run.name}: {what} ({int((run.flags == flag).sum())})",
+                                         marker=dict(symbol=sym, size=max(5, style.marker - 2), color=fc,
+                                                     line=dict(width=1, color=fc)),
+                                         hoverinfo="skip"))
+    # animation frames: path prefix and head of every run at the frame's step
+    frame_list = []
+    for j, k in enumerate(fidx):
+        data = []
+        for run, keep in zip(runs, paths):
+            kk = min(int(k), len(run.xy) - 1)
+            pre = keep[keep <= kk]
+            pts = run.xy[np.append(pre, kk)] if (pre.size == 0 or pre[-1] != kk) else run.xy[pre]
+            ok = np.isfinite(pts).all(axis=1)
+            pts = pts[ok] if ok.any() else run.xy[:1]
+            data.append(go.Scatter(x=pts[:, 0], y=pts[:, 1]))
+            data.append(go.Scatter(x=[pts[-1, 0]], y=[pts[-1, 1]]))
+        step = int(runs[0].steps[min(int(k), len(runs[0].steps) - 1)]) if runs else 0
+        frame_list.append(go.Frame(data=data, traces=animated, name=str(j), layout=dict(title_text=f"step {step}")
+                                   if not title else None))
+    fig.frames = frame_list
+    labels = [str(int(runs[0].steps[min(int(k), len(runs[0].steps) - 1)])) if runs else "0" for k in fidx]
+
+    def play(ms: int) -> dict:
+        return dict(frame=dict(duration=ms, redraw=False), transition=dict(duration=0), fromcurrent=True,
+                    mode="immediate")
+
+    fig.update_layout(
+        updatemenus=[dict(
+            type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left", yanchor="top",
+            pad=dict(r=6, t=6), showactive=False, font=dict(size=style.font),
+            buttons=[dict(label="▶ Play", method="animate", args=[None, play(60)]),
+                     dict(label="½×", method="animate", args=[None, play(160)]),
+                     dict(label="4×", method="animate", args=[None, play(15)]),
+                     dict(label="❚❚ Pause", method="animate",
+                          args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                                             transition=dict(duration=0))])],
+        )],
+        sliders=[dict(
+            active=len(fidx) - 1, x=0.32, y=-0.02, len=0.68, xanchor="left", yanchor="top", pad=dict(t=6),
+            currentvalue=dict(prefix="step ", font=dict(size=style.font)), font=dict(size=max(9, style.font - 4)),
+            steps=[dict(label=lab, method="animate",
+                        args=[[str(j)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                             transition=dict(duration=0))])
+                   for j, lab in enumerate(labels)],
+        )],
+    )
+    _axes(fig, field, style, title)
+    fig.update_layout(margin=dict(b=110 if lecture else 90))
+    return fig
+
+
+def metrics_figure(runs: Sequence[Run], *, lecture: bool = False) -> go.Figure:
+    """f(t), |ξ|(t) and the distance to the equilibrium (log scales), one line per run."""
+    style = Style.of(lecture)
+    has_dist = any(r.dist is not None for r in runs)
+    titles = ["f(x_t, y_t)", "‖ξ(z_t)‖ (log)", "distance to equilibrium (log)" if has_dist else "no known equilibrium"]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.07)
+    for i, run in enumerate(runs):
+        c = color(i)
+        for col, ys in ((1, run.f), (2, run.grad_norm), (3, run.dist)):
+            if ys is None:
+                continue
+            keep = _stride(len(ys), 2000)
+            fig.add_trace(go.Scatter(x=run.steps[keep], y=ys[keep], mode="lines", line=dict(color=c, width=style.line * 0.8),
+                                     name=_run_name(run), legendgroup=run.label, showlegend=col == 1), row=1, col=col)
+        if run.diverged:
+            for col in (1, 2, 3):
+                fig.add_vline(x=run.diverged_at, line=dict(color=c, dash="dot", width=1.5), row=1, col=col)
+    fig.update_yaxes(type="log", row=1, col=2, exponentformat="power")
+    fig.update_yaxes(type="log", row=1, col=3, exponentformat="power")
+    fig.update_xaxes(title_text="step")
+    fig.update_annotations(font_size=style.font)
+    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.55), showlegend=False,
+                      margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white")
+    fig.update_xaxes(showgrid=True, gridcolor="#eee")
+    fig.update_yaxes(showgrid=True, gridcolor="#eee")
+    return fig
+
+
+def small_multiples(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = False, cols: int = 3) -> go.Figure:
+    """One panel per run, same axes: contour lines of f, the equilibrium and the path."""
+    style = Style.of(lecture)
+    n = max(1, len(runs))
+    cols = min(cols, n)
+    rows = -(-n // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[_run_name(r) for r in runs] or [""],
+                        horizontal_spacing=0.04, vertical_spacing=0.12 / rows)
+    (x_lo, x_hi), (y_lo, y_hi) = field.box
+    for i, run in enumerate(runs):
+        r, c = i // cols + 1, i % cols + 1
+        for tr in _field_traces(field, style, showscale=False, filled=False):
+            if isinstance(tr, go.Scatter) and tr.name == "flow −ξ":
+                continue
+            tr.showlegend = False
+            if isinstance(tr, go.Contour):
+                tr.colorscale = "Greys"
+                tr.line = dict(width=0.7)
+            fig.add_trace(tr, row=r, col=c)
+        keep = _stride(len(run.xy), MAX_PATH_POINTS)
+        fig.add_trace(go.Scatter(x=run.xy[keep, 0], y=run.xy[keep, 1], mode="lines", showlegend=False,
+                                 line=dict(color=color(i), width=style.line), name=run.label), row=r, col=c)
+        fig.add_trace(go.Scatter(x=[run.xy[0, 0]], y=[run.xy[0, 1]], mode="markers", showlegend=False,
+                                 marker=dict(color="white", size=style.marker, line=dict(color=color(i), width=2))),
+                      row=r, col=c)
+    fig.update_xaxes(range=[x_lo, x_hi], showgrid=False, zeroline=False)
+    fig.update_yaxes(range=[y_lo, y_hi], showgrid=False, zeroline=False)
+    for i in range(len(runs)):
+        fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // cols + 1, col=i % cols + 1)
+    fig.update_annotations(font_size=style.font)
+    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.7) * rows,
+                      margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white")
+    return fig
+
+
+def basin_figure(b: Basin, *, title: str = "", lecture: bool = False,
+                 start: Optional[tuple[float, float]] = None,
+                 equilibrium: Optional[tuple[float, float]] = None) -> go.Figure:
+    """Final distance from each start (log colour); diverged starts in black."""
+    style = Style.of(lecture)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logd = np.log10(np.maximum(b.final, 1e-16))
+    fig = go.Figure(go.Heatmap(x=b.xs, y=b.ys, z=logd, colorscale="Viridis", zmin=-8, zmax=2,
+                               colorbar=dict(title=dict(text=f"log₁₀ {b.measure}"), thickness=12),
+                               hovertemplate="start (%{x:.2f}, %{y:.2f}): 10^%{z:.2f}<extra></extra>",
+                               name="final " + b.measure))
+    div = (b.diverged_at >= 0).astype(float)
+    if div.any():
+        fig.add_trace(go.Heatmap(x=b.xs, y=b.ys, z=np.where(div > 0, 1.0, np.nan), showscale=False,
+                                 colorscale=[[0, "black"], [1, "black"]], name="diverged",
+                                 customdata=b.diverged_at,
+                                 hovertemplate="start (%{x:.2f}, %{y:.2f}): diverged at step %{customdata}<extra></extra>"))
+    if equilibrium is not None:
+        fig.add_trace(go.Scatter(x=[equilibrium[0]], y=[equilibrium[1]], mode="markers", name="equilibrium",
+                                 marker=dict(symbol="star", size=style.marker + 8, color="gold",
+                                             line=dict(color="black", width=1.5))))
+    if start is not None:
+        fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="current start",
+                                 marker=dict(symbol="circle-open", size=style.marker + 6, color="white",
+                                             line=dict(width=3))))
+    n_div = int(div.sum())
+    sub = f"{n_div} of {div.size} starts diverged" if n_div else "no start diverged"
+    fig.update_layout(title=dict(text=f"{title} — {sub}" if title else sub, x=0.01), font=dict(size=style.font),
+                      height=style.height, margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0.6))
+    fig.update_xaxes(title_text="x₀", constrain="domain")
+    fig.update_yaxes(title_text="y₀", scaleanchor="x", scaleratio=1)
+    return fig
+
+
+__all__ = ["Style", "PALETTE", "trajectory_figure", "metrics_figure", "small_multiples", "basin_figure",
+           "frame_indices", "quiver_xy", "color"]
