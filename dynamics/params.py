@@ -20,7 +20,7 @@ class HParam:
 
     name: str
     default: Any
-    kind: str  # "float", "int", "bool", "choice", "vector" or "matrix"
+    kind: str  # "float", "int", "bool", "choice", "vector", "matrix" or "algorithm"
     low: Optional[float] = None
     high: Optional[float] = None
     log: bool = False
@@ -124,13 +124,17 @@ def validate(obj: Any, owner: str) -> None:
                 raise ValueError(f"{owner}: {hp.name} must be a bool, got {v!r}")
             continue
         if hp.kind in ("vector", "matrix"):
+            continue
+        if hp.kind == "algorithm":
+            if not (hasattr(v, "init") and hasattr(v, "step")):
+                raise ValueError(f"{owner}: {hp.name} must be an algorithm, got {v!r}")
             continue  # shape checks belong to the owner's __post_init__
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ValueError(f"{owner}: {hp.name} must be a number, got {v!r}")
-        if hp.kind == "int" and int(v) != v:
-            raise ValueError(f"{owner}: {hp.name} must be an integer, got {v!r}")
         if not math.isfinite(v):
             raise ValueError(f"{owner}: {hp.name}={v} must be finite")
+        if hp.kind == "int" and int(v) != v:
+            raise ValueError(f"{owner}: {hp.name} must be an integer, got {v!r}")
         lo = -math.inf if hp.low is None else hp.low
         hi = math.inf if hp.high is None else hp.high
         if not lo <= v <= hi:
