@@ -139,3 +139,126 @@ def cg_solve(
         iters = iters + active.long()
         active = active & ~((rr < tol * bb) | (rr < atol))
     return w, iters
+
+
+# ---- reverse-mode linearisation of the field (second-order algorithms) --------------------------
+#
+# ``torch.func.jvp`` costs several hundred microseconds per call on small batched fields, far more
+# than the field itself. The algorithms of the "second-order" group therefore linearise the field
+# once per step with plain ``torch.autograd``: one forward pass records the graph of xi, reverse
+# passes over it give ``H^T u``, and the double-backward trick (``H v = d/du <H^T u, v>``, a
+# reverse pass over the linear graph of ``u -> H^T u``) gives ``H v``. Every further product (each
+# CG iteration) is one cheap reverse pass. When the caller is itself being differentiated (the
+# step Jacobians of :mod:`dynamics.spectrum`), the products are built with ``create_graph`` so the
+# outer derivative flows through them.
+
+
+def needs_graph(*tensors: Optional[Tensor]) -> bool:
+    """Whether an outer autograd computation is differentiating through these tensors."""
+    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+
+
+class FieldLinearization:
+    """``xi(z)`` together with the linear maps ``v -> H v`` and ``u -> H^T u`` of its Jacobian.
+
+    Built by :func:`linearize_xi`. All products are batched: (B, D) -> (B, D), each row using its
+    own point's Jacobian (the rows of a batch are independent runs).
+    """
+
+    def __init__(self, game: Game, z: Tensor, create_graph: Optional[bool] = None) -> None:
+        self.game = game
+        self.create_graph = needs_graph(z) if create_graph is None else create_graph
+        with torch.enable_grad():
+            self._z = z if (self.create_graph and z.requires_grad) else z.detach().requires_grad_(True)
+            self._out = game.xi(self._z)  # (B, D), recorded
+        self.xi = self._out if self.create_graph else self._out.detach()
+        self._u: Optional[Tensor] = None
+        self._htu: Optional[Tensor] = None
+
+    def vjp(self, u: Tensor) -> Tensor:
+        """``H^T u`` (B, D)."""
+        with torch.enable_grad():
+            (r,) = torch.autograd.grad(self._out, self._z, u, retain_graph=True,
+                                       create_graph=self.create_graph, allow_unused=True,
+                                       materialize_grads=True)
+        return r
+
+    def jvp(self, v: Tensor) -> Tensor:
+        """``H v`` (B, D), by the double-backward trick."""
+        with torch.enable_grad():
+            if self._htu is None:
+                self._u = torch.zeros_like(self._out, requires_grad=True)
+                (self._htu,) = torch.autograd.grad(self._out, self._z, self._u, retain_graph=True,
+                                                   create_graph=True, allow_unused=True,
+                                                   materialize_grads=True)
+            if not self._htu.requires_grad:  # a constant field: H = 0
+                return torch.zeros_like(v)
+            (r,) = torch.autograd.grad(self._htu, self._u, v, retain_graph=True,
+                                       create_graph=self.create_graph, allow_unused=True,
+                                       materialize_grads=True)
+        return r
+
+    def vjp_and_jvp(self, w: Tensor) -> tuple[Tensor, Tensor]:
+        """``(H^T w, H w)`` for the same vector ``w`` (B, D) with two reverse passes (SGA's pair)."""
+        with torch.enable_grad():
+            u = w if (self.create_graph and w.requires_grad) else w.detach().requires_grad_(True)
+            (htw,) = torch.autograd.grad(self._out, self._z, u, retain_graph=True, create_graph=True,
+                                         allow_unused=True, materialize_grads=True)
+            if not htw.requires_grad:
+                return htw, torch.zeros_like(w)
+            (hw,) = torch.autograd.grad(htw, u, w, retain_graph=True, create_graph=self.create_graph,
+                                        allow_unused=True, materialize_grads=True)
+        return (htw if self.create_graph else htw.detach()), hw
+
+    def jvp_x(self, vx: Tensor) -> Tensor:
+        """``H (v_x, 0)`` (B, D): the columns of the x-block (``H_xx v_x`` on top, ``H_yx v_x`` below)."""
+        return self.jvp(self.game.join(vx, vx.new_zeros(vx.shape[0], self.game.dim_y)))
+
+    def jvp_y(self, vy: Tensor) -> Tensor:
+        """``H (0, v_y)`` (B, D): ``H_xy v_y`` on top, ``H_yy v_y`` below."""
+        return self.jvp(self.game.join(vy.new_zeros(vy.shape[0], self.game.dim_x), vy))
+
+    def rows(self, start: int, stop: int) -> Tensor:
+        """Rows ``start:stop`` of the dense Jacobian (B, stop - start, D), one reverse pass each.
+
+        Only for tiny dimensions (FTR's and CGD's exact solves).
+        """
+        n, dim = self._out.shape
+        eye = torch.eye(dim, dtype=self._out.dtype, device=self._out.device)[start:stop]  # (k, D)
+        basis = eye[:, None, :].expand(stop - start, n, dim)  # (k, B, D): e_i in every row
+        with torch.enable_grad():
+            (r,) = torch.autograd.grad(self._out, self._z, basis, retain_graph=True,
+                                       create_graph=self.create_graph, is_grads_batched=True,
+                                       allow_unused=True, materialize_grads=True)
+        return r.transpose(0, 1)  # (B, k, D)
+
+    def dense(self) -> Tensor:
+        """The dense Jacobian (B, D, D) (tiny D only)."""
+        return self.rows(0, self._out.shape[1])
+
+
+def linearize_xi(game: Game, z: Tensor, create_graph: Optional[bool] = None) -> FieldLinearization:
+    """Evaluate ``xi(z)`` and record it for Jacobian products (see :class:`FieldLinearization`).
+
+    Args:
+        game: The game.
+        z: Points (B, D).
+        create_graph: Keep the products differentiable (default: exactly when ``z`` is being
+            differentiated by an outer autograd computation).
+
+    """
+    return FieldLinearization(game, z, create_graph)
+
+
+def grad_of(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """``d fn(x).sum() / dx`` (B, n) for a row-wise scalar ``fn`` (B, n) -> (B,), with plain autograd.
+
+    Differentiable (``create_graph``) when ``x`` is being differentiated from outside; used for
+    total derivatives through unrolled inner loops.
+    """
+    create = needs_graph(x)
+    with torch.enable_grad():
+        xx = x if (create and x.requires_grad) else x.detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(fn(xx).sum(), xx, create_graph=create, allow_unused=True,
+                                   materialize_grads=True)
+    return g
