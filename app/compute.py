@@ -210,3 +210,78 @@ def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int = 41, steps: int = 
 
 __all__ = ["Run", "FieldGrid", "Basin", "simulate", "field_grid", "basin", "items", "make_game",
            "make_algorithm", "algo_label", "game_box", "MAX_STEPS"]
+
+
+# ---- local linear analysis (dynamics.spectrum) ----------------------------------------------
+@dataclass
+class GameSpectrum:
+    """Eigenvalues of the game Jacobian at a point, and who owns each (share in x)."""
+
+    eigvals: np.ndarray  # (D,) complex
+    share_x: np.ndarray  # (D,) in [0, 1]
+    jacobian: np.ndarray  # (D, D)
+
+
+def game_spectrum(game_cfg: GameConfig, z: tuple[float, ...]) -> GameSpectrum:
+    """``spectrum.eigen_split`` and ``game_jacobian`` at one point z (D,)."""
+    from dynamics import spectrum
+
+    game = make_game(game_cfg)
+    zz = np.asarray(z, dtype=float)[None, :]
+    ev, share = spectrum.eigen_split(game, zz)
+    jac = spectrum.game_jacobian(game, zz)
+    return GameSpectrum(ev[0].numpy(), share[0].numpy(), jac[0].numpy())
+
+
+@dataclass
+class StepSpectrum:
+    """One algorithm's step map at a point: its eigenvalues and spectral radius (NaN if undefined)."""
+
+    label: str
+    eigvals: np.ndarray  # (S,) complex; empty if the step Jacobian is not finite there
+    radius: float
+    note: str = ""
+
+
+def step_spectrum(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, ...]) -> StepSpectrum:
+    """Eigenvalues of the Jacobian of one step (augmented with the algorithm's memory)."""
+    from dynamics import spectrum
+
+    game, algo = make_game(game_cfg), make_algorithm(algo_cfg)
+    jac = spectrum.step_jacobian(game, algo, np.asarray(z, dtype=float)[None, :])[0].numpy()  # (S, S)
+    if not np.isfinite(jac).all():
+        # e.g. Adam exactly at a critical point, where sqrt(v) has no derivative
+        return StepSpectrum(algo_label(algo_cfg), np.zeros(0, complex), float("nan"),
+                            "the step is not differentiable at this point")
+    ev = np.linalg.eigvals(jac)
+    return StepSpectrum(algo_label(algo_cfg), ev, float(np.abs(ev).max()))
+
+
+def stability_curve(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, ...], lr_lo: float = 1e-3,
+                    lr_hi: float = 10.0, n: int = 120) -> tuple[np.ndarray, np.ndarray]:
+    """Spectral radius of the step map against the step size η on a log grid: (n,), (n,)."""
+    from dynamics import spectrum
+
+    game, algo = make_game(game_cfg), make_algorithm(algo_cfg)
+    n = int(np.clip(n, 5, 400))
+    values = np.logspace(np.log10(lr_lo), np.log10(lr_hi), n)
+    if "lr" not in {f.name for f in dynamics.hparams(algo)}:
+        raise ValueError(f"{algo_cfg[0]} has no step size lr to sweep")
+    zz = np.asarray(z, dtype=float)[None, :]
+    if not np.isfinite(step_spectrum(game_cfg, algo_cfg, z).radius):
+        return values, np.full(n, np.nan)
+    return values, np.asarray(spectrum.stability_sweep(game, algo, zz, param="lr", values=values), dtype=float)
+
+
+def stability_map(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, ...], param2: str,
+                  values2: tuple[float, ...], lr_lo: float = 1e-2, lr_hi: float = 3.0,
+                  n: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spectral radius over (η, param2): lrs (N,), values2 (M,), radius (N, M)."""
+    from dynamics import spectrum
+
+    game, algo = make_game(game_cfg), make_algorithm(algo_cfg)
+    lrs = np.logspace(np.log10(lr_lo), np.log10(lr_hi), int(np.clip(n, 5, 200)))
+    v2 = np.asarray(values2, dtype=float)
+    zz = np.asarray(z, dtype=float)[None, :]
+    r = spectrum.stability_sweep(game, algo, zz, param="lr", values=lrs, param2=param2, values2=v2)
+    return lrs, v2, np.asarray(r, dtype=float)

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .compute import Basin, FieldGrid, Run
+from .compute import Basin, FieldGrid, GameSpectrum, Run, StepSpectrum
 
 #: one colour per chosen algorithm, in order (colour-blind friendly, readable on the viridis-ish contour)
 PALETTE = ("#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#e377c2", "#17becf", "#8c564b")
@@ -328,5 +328,111 @@ def basin_figure(b: Basin, *, title: str = "", lecture: bool = False,
     return fig
 
 
-__all__ = ["Style", "PALETTE", "trajectory_figure", "metrics_figure", "small_multiples", "basin_figure",
+def _complex_axes(fig: go.Figure, style: Style, row: Optional[int] = None, col: Optional[int] = None) -> None:
+    kw = {} if row is None else dict(row=row, col=col)
+    fig.update_xaxes(title_text="Re λ", zeroline=True, zerolinecolor="#999", showgrid=True, gridcolor="#eee", **kw)
+    fig.update_yaxes(title_text="Im λ", zeroline=True, zerolinecolor="#999", showgrid=True, gridcolor="#eee",
+                     scaleanchor="x" if row is None else None, **kw)
+
+
+def game_spectrum_figure(spec: GameSpectrum, *, lecture: bool = False) -> go.Figure:
+    """Left: eigenvalues of the game Jacobian H in the complex plane, coloured by who owns them
+    (share of the eigenvector in x). Right: the "who has each eigenvalue" split as stacked bars.
+
+    Re λ > 0 for every eigenvalue means the GDA flow −ξ is locally stable; purely imaginary pairs
+    shared half-half by both players are the rotation that makes simultaneous GDA spiral."""
+    style = Style.of(lecture)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.12,
+                        subplot_titles=["eigenvalues of the game Jacobian H", "who has each eigenvalue"])
+    ev, share = spec.eigvals, spec.share_x
+    fig.add_trace(go.Scatter(
+        x=ev.real, y=ev.imag, mode="markers", name="eig(H)",
+        marker=dict(size=style.marker + 8, color=share, cmin=0, cmax=1, colorscale=[[0, "#1f77b4"], [1, "#d62728"]],
+                    line=dict(color="black", width=1),
+                    colorbar=dict(title=dict(text="share in x"), x=0.5, thickness=10, len=0.8)),
+        customdata=np.stack([share, 1 - share], axis=1),
+        hovertemplate="λ = %{x:.3g} %{y:+.3g}i<br>x: %{customdata[0]:.0%}, y: %{customdata[1]:.0%}<extra></extra>",
+    ), row=1, col=1)
+    r = max(1.0, float(np.abs(ev).max()) * 1.25) if ev.size else 1.0
+    fig.update_xaxes(range=[-r, r], row=1, col=1)
+    fig.update_yaxes(range=[-r, r], row=1, col=1)
+    labels = [f"λ{i + 1} = {v.real:.2g}{v.imag:+.2g}i" for i, v in enumerate(ev)]
+    fig.add_trace(go.Bar(y=labels, x=share, orientation="h", name="min player x", marker_color="#d62728"), row=1, col=2)
+    fig.add_trace(go.Bar(y=labels, x=1 - share, orientation="h", name="max player y", marker_color="#1f77b4"),
+                  row=1, col=2)
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text="share of the eigenvector", row=1, col=2)
+    _complex_axes(fig, style, 1, 1)
+    fig.update_annotations(font_size=style.font)
+    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.75), plot_bgcolor="white",
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2, x=0.6))
+    return fig
+
+
+def step_spectrum_figure(specs: Sequence[StepSpectrum], *, lecture: bool = False) -> go.Figure:
+    """Each algorithm's step-map eigenvalues against the unit circle (inside: locally convergent)."""
+    style = Style.of(lecture)
+    t = np.linspace(0, 2 * np.pi, 361)
+    fig = go.Figure(go.Scatter(x=np.cos(t), y=np.sin(t), mode="lines", line=dict(color="black", width=1.5, dash="dot"),
+                               name="unit circle", hoverinfo="skip"))
+    symbols = ("circle", "diamond", "square", "triangle-up", "cross", "star", "hexagon", "x")
+    top = 1.0
+    for i, s in enumerate(specs):
+        if s.eigvals.size == 0:
+            continue
+        top = max(top, float(np.abs(s.eigvals).max()))
+        fig.add_trace(go.Scatter(x=s.eigvals.real, y=s.eigvals.imag, mode="markers",
+                                 name=f"{s.label}: ρ = {s.radius:.4g}",
+                                 marker=dict(size=style.marker + 6, color=color(i), symbol=symbols[i % len(symbols)],
+                                             line=dict(color="white", width=1), opacity=0.9),
+                                 hovertemplate="λ = %{x:.4g} %{y:+.4g}i<extra>" + s.label + "</extra>"))
+    r = min(top * 1.1, 10.0)
+    fig.update_xaxes(range=[-r, r])
+    fig.update_yaxes(range=[-r, r])
+    _complex_axes(fig, style)
+    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.85), plot_bgcolor="white",
+                      title=dict(text="eigenvalues of one step z ↦ step(z) (with the algorithm's memory)", x=0.01),
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="v", x=1.02, y=1))
+    return fig
+
+
+def stability_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], *, lecture: bool = False,
+                     current: Optional[dict[str, float]] = None) -> go.Figure:
+    """Spectral radius of the step map against the step size η (log-log); below 1 converges."""
+    style = Style.of(lecture)
+    fig = go.Figure()
+    for i, (label, lrs, rho) in enumerate(curves):
+        fig.add_trace(go.Scatter(x=lrs, y=rho, mode="lines", name=label, line=dict(color=color(i), width=style.line)))
+        if current and label in current:
+            fig.add_vline(x=current[label], line=dict(color=color(i), dash="dot", width=1.5))
+    fig.add_hline(y=1.0, line=dict(color="black", dash="dash", width=1.5), annotation_text="ρ = 1",
+                  annotation_position="top left")
+    fig.update_xaxes(type="log", title_text="step size η", exponentformat="power", showgrid=True, gridcolor="#eee")
+    fig.update_yaxes(type="log", title_text="spectral radius ρ", showgrid=True, gridcolor="#eee")
+    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.75), plot_bgcolor="white",
+                      title=dict(text="stability against η (ρ < 1: converges locally, dotted: current η)", x=0.01),
+                      margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def stability_map_figure(lrs: np.ndarray, v2: np.ndarray, rho: np.ndarray, param2: str, label: str, *,
+                         lecture: bool = False) -> go.Figure:
+    """Spectral radius over (η, a second hyperparameter) with the ρ = 1 contour."""
+    style = Style.of(lecture)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.log10(rho.T)  # (M, N)
+    fig = go.Figure(go.Heatmap(x=lrs, y=v2, z=z, colorscale="RdBu_r", zmid=0.0, zmin=-0.3, zmax=0.3,
+                               colorbar=dict(title=dict(text="log₁₀ ρ"), thickness=12),
+                               hovertemplate="η=%{x:.3g}, " + param2 + "=%{y:.3g}: log₁₀ρ=%{z:.3g}<extra></extra>"))
+    fig.add_trace(go.Contour(x=lrs, y=v2, z=z, contours=dict(start=0, end=0, size=1, coloring="none"),
+                             line=dict(color="black", width=2), showscale=False, hoverinfo="skip", name="ρ = 1"))
+    fig.update_xaxes(type="log", title_text="step size η")
+    fig.update_yaxes(title_text=param2)
+    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.75),
+                      title=dict(text=f"{label}: stable region (blue, ρ < 1) over η and {param2}", x=0.01),
+                      margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+__all__ = ["Style", "game_spectrum_figure", "step_spectrum_figure", "stability_figure", "stability_map_figure", "PALETTE", "trajectory_figure", "metrics_figure", "small_multiples", "basin_figure",
            "frame_indices", "quiver_xy", "color"]

@@ -79,14 +79,16 @@ SCENES: tuple[Scene, ...] = (
         "bilinear cycle into convergence, while the same momentum with simultaneous updates still diverges "
         "(and positive momentum makes both worse).",
         "bilinear",
-        (_algo("momentum", lr=0.3, beta=-0.5, alternating=True), _algo("momentum", lr=0.3, beta=-0.5)),
+        (_algo("momentum", lr=0.3, beta=-0.5, order="x_first"), _algo("momentum", lr=0.3, beta=-0.5, order="sim")),
         steps=300, zoom=1.4,
     ),
     Scene(
         "consensus_sga", "Consensus optimization and SGA",
         "Both add a second-order correction to GDA. Consensus optimization descends the Hamiltonian "
         "$\\tfrac12\\|\\xi\\|^2$ too ($\\xi + \\gamma H^\\top\\xi$); SGA adds $\\lambda A^\\top\\xi$ with the "
-        "antisymmetric part $A$ of the Jacobian. On $xy$ both pull the spiral into the saddle.",
+        "antisymmetric part $A$ of the Jacobian. On $xy$ the Jacobian is purely antisymmetric, so the two "
+        "coincide (the paths overlap) and pull the spiral straight into the saddle; switch to the quadratic "
+        "game to see them differ.",
         "bilinear", (_algo("consensus", lr=0.1, gamma=1.0), _algo("sga", lr=0.1, lam=1.0), _algo("gda", lr=0.1)),
         steps=200,
     ),
@@ -113,11 +115,20 @@ SCENES: tuple[Scene, ...] = (
         game_params=items(dict(a=6.0, b=4.0, c=-2.0)), x0=1.0, y0=-0.5, steps=200,
     ),
     Scene(
-        "dirac_r1", "Dirac-GAN with and without R1",
-        "Mescheder et al. (2018): on the Dirac-GAN plain GDA circles the equilibrium $(\\theta, \\psi) = (0, 0)$ "
-        "and slowly drifts away. A gradient penalty on the discriminator (R1, weight $\\gamma$) damps the "
-        "rotation: the eigenvalues move into the left half-plane and the iterates converge.",
-        "dirac_gan", (_algo("gda", lr=0.2),), game_params=items(dict(r1=0.3)), x0=1.0, y0=1.0, steps=300,
+        "dirac_plain", "Dirac-GAN without regularisation",
+        "Mescheder et al. (2018): the generator is a point mass at $\\theta$, the discriminator $D(x) = \\psi x$, "
+        "the data sit at 0. The Jacobian at the equilibrium has eigenvalues $\\pm i/2$: simultaneous GDA "
+        "spirals away and alternating GDA circles forever. Compare with the R1 scene.",
+        "dirac_gan", (_algo("gda", lr=0.2), _algo("alt_gda", lr=0.2)), game_params=items(dict(loss_type="gan")),
+        x0=1.0, y0=1.0, steps=400, zoom=1.5,
+    ),
+    Scene(
+        "dirac_r1", "Dirac-GAN with R1",
+        "The same Dirac-GAN with the R1 gradient penalty $\\tfrac\\gamma2\\|\\nabla_x D\\|^2$ on real data "
+        "($\\gamma = 0.3$): the eigenvalues move to $-\\gamma/2 \\pm \\sqrt{\\gamma^2/4 - 1/4}$, into the left "
+        "half-plane, and both GDA variants converge. $\\gamma = 1$ is critical damping.",
+        "dirac_gan", (_algo("gda", lr=0.2), _algo("alt_gda", lr=0.2)),
+        game_params=items(dict(loss_type="gan", reg="r1", gamma=0.3)), x0=1.0, y0=1.0, steps=400, zoom=1.5,
     ),
     Scene(
         "greedy_box", "The greedy min-max algorithm on box-bilinear",
@@ -132,7 +143,8 @@ SCENES: tuple[Scene, ...] = (
         "Smoothed GDA (Zhang et al. 2020) adds a proximal term $\\tfrac p2\\|x - z\\|^2$ that pulls $x$ "
         "towards a slowly moving anchor $z$; the smoothing stabilises the min player where plain GDA oscillates "
         "on a nonconvex–concave objective.",
-        "nonconvex_concave", (_algo("sgda", lr=0.05), _algo("gda", lr=0.05)), x0=1.5, y0=1.0, steps=400,
+        "nonconvex_concave", (_algo("sgda", lr=0.05, p=2.0, beta=0.05), _algo("gda", lr=0.05)), x0=1.5, y0=0.8,
+        steps=600,
     ),
 )
 

@@ -114,6 +114,19 @@ def _own_hparams(cls: type) -> list[dynamics.HParam]:
     return [hp for hp in dynamics.hparams(cls) if hp.name not in ("base", "base_kwargs")]
 
 
+def _default_base(cls: type) -> str:
+    """The registry name of a wrapper's default base algorithm (e.g. averaging wraps alt_gda)."""
+    import dataclasses
+
+    for f in dataclasses.fields(cls):
+        if f.name == "base":
+            base = f.default if f.default is not dataclasses.MISSING else None
+            if base is None and f.default_factory is not dataclasses.MISSING:
+                base = f.default_factory()
+            return getattr(base, "name", "gda")
+    return "gda"
+
+
 def game_controls(lecture: bool, container: Any = None) -> GameConfig:
     """Game selectbox plus its parameter widgets; returns the game config."""
     c = container or st.sidebar
@@ -142,7 +155,8 @@ def algorithm_controls(lecture: bool, container: Any = None, *, max_algorithms: 
             params: dict[str, Any] = {}
             if getattr(cls, "wrapper", False):
                 bases = [n for n in sorted(dynamics.ALGORITHMS) if not getattr(dynamics.ALGORITHMS[n], "wrapper", False)]
-                base = st.selectbox("base algorithm", bases, index=bases.index("gda") if "gda" in bases else 0,
+                dflt = _default_base(cls)
+                base = st.selectbox("base algorithm", bases, index=bases.index(dflt) if dflt in bases else 0,
                                     key=widgets.key(slot, "base"), bind=widgets.BIND)
                 base_kw = widgets.hparam_widgets(f"{slot}.base", dynamics.hparams(dynamics.ALGORITHMS[base]),
                                                  lecture=lecture, extra_values=scenes.log_values(base))
