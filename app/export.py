@@ -198,16 +198,20 @@ def _toy_setup(fig: Figure, *, field: compute.FieldGrid, runs: list[compute.Run]
     if field.planar:
         top = float(np.nanmax(np.abs(field.f))) or 1.0  # symmetric colours: white is f = 0
         ax.contourf(field.xs, field.ys, field.f, levels=np.linspace(-top, top, 25), cmap="RdBu_r", alpha=0.85)
-        mag = np.hypot(field.u, field.v)
+        # arrows in box-normalised units (lopsided boxes), length ~ sqrt(|xi|)
+        sx, sy = x_hi - x_lo, y_hi - y_lo
+        un, vn = field.u / sx, field.v / sy
+        mag = np.hypot(un, vn)
         with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(mag > 0, np.sqrt(mag / np.nanmax(mag)) / mag, 0.0)
-        ax.quiver(field.qx, field.qy, field.u * scale, field.v * scale, color=(0.12, 0.12, 0.12, 0.55),
-                  angles="xy", pivot="tail", width=0.004 if big else 0.003)
+            scale = np.where(mag > 0, np.sqrt(mag / np.nanmax(mag)) / mag, 0.0) * 0.8 / (field.u.shape[0] - 1)
+        ax.quiver(field.qx, field.qy, un * scale * sx, vn * scale * sy, color=(0.12, 0.12, 0.12, 0.55),
+                  angles="xy", scale_units="xy", scale=1.0, pivot="tail", width=0.004 if big else 0.003)
     if field.equilibrium is not None:
         ax.plot(*field.equilibrium, marker="*", ms=22 if big else 15, color="gold", mec="black", mew=1, ls="none")
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo, y_hi)
-    ax.set_aspect("equal", adjustable="box")
+    if 0.5 <= (y_hi - y_lo) / (x_hi - x_lo) <= 2.0:
+        ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel("x (min player)", fontsize=fs)
     ax.set_ylabel("y (max player)", fontsize=fs)
     ax.tick_params(labelsize=fs - 1)

@@ -37,7 +37,7 @@ class Style:
 
     @staticmethod
     def of(lecture: bool) -> Style:
-        return Style(font=22, line=5.0, marker=14, height=720) if lecture else Style()
+        return Style(font=22, line=5.0, marker=14, height=760) if lecture else Style(height=640)
 
 
 def color(i: int) -> str:
@@ -61,27 +61,30 @@ def frame_indices(n_records: int, n_frames: int) -> np.ndarray:
 def quiver_xy(field: FieldGrid, scale: float = 0.8) -> tuple[list, list]:
     """Arrow segments for -xi as one polyline with ``None`` breaks (one trace, fast to draw).
 
-    Lengths grow with |xi|^0.5 so that both slow and fast regions stay readable.
+    Arrows are laid out in box-normalised coordinates (so they look right in lopsided boxes) and
+    their lengths grow with |xi|^0.5, so that both slow and fast regions stay readable.
     """
     if not field.planar or field.u.size == 0:
         return [], []
-    (x_lo, x_hi), _ = field.box
-    cell = (x_hi - x_lo) / max(1, field.u.shape[0] - 1)
-    mag = np.hypot(field.u, field.v)
-    top = np.nanmax(mag) if np.isfinite(mag).any() and np.nanmax(mag) > 0 else 1.0
+    (x_lo, x_hi), (y_lo, y_hi) = field.box
+    sx, sy = x_hi - x_lo, y_hi - y_lo
+    un, vn = field.u / sx, field.v / sy  # (m, m) in box units
+    cell = 1.0 / max(1, field.u.shape[0] - 1)
+    mag = np.hypot(un, vn)
+    top = float(np.nanmax(mag)) if np.isfinite(mag).any() and np.nanmax(mag) > 0 else 1.0
     length = scale * cell * np.sqrt(mag / top)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ux, uy = np.where(mag > 0, field.u / mag, 0.0), np.where(mag > 0, field.v / mag, 0.0)
+        ux, uy = np.where(mag > 0, un / mag, 0.0), np.where(mag > 0, vn / mag, 0.0)
+    c, s = np.cos(0.45), np.sin(0.45)
     xs: list = []
     ys: list = []
     for x0, y0, dx, dy, ln in zip(field.qx.ravel(), field.qy.ravel(), ux.ravel(), uy.ravel(), length.ravel()):
         if not np.isfinite(ln) or ln <= 0:
             continue
-        x1, y1 = x0 + ln * dx, y0 + ln * dy
         h = 0.35 * ln  # arrow head: two short barbs at ±25°
-        c, s = np.cos(0.45), np.sin(0.45)
-        bx1, by1 = x1 - h * (c * dx - s * dy), y1 - h * (s * dx + c * dy)
-        bx2, by2 = x1 - h * (c * dx + s * dy), y1 - h * (-s * dx + c * dy)
+        x1, y1 = x0 + ln * dx * sx, y0 + ln * dy * sy
+        bx1, by1 = x1 - h * (c * dx - s * dy) * sx, y1 - h * (s * dx + c * dy) * sy
+        bx2, by2 = x1 - h * (c * dx + s * dy) * sx, y1 - h * (-s * dx + c * dy) * sy
         xs += [x0, x1, None, bx1, x1, bx2, None]
         ys += [y0, y1, None, by1, y1, by2, None]
     return xs, ys
@@ -111,14 +114,17 @@ def _field_traces(field: FieldGrid, style: Style, *, showscale: bool = True, fil
 def _axes(fig: go.Figure, field: FieldGrid, style: Style, title: str = "") -> None:
     (x_lo, x_hi), (y_lo, y_hi) = field.box
     fig.update_layout(
-        font=dict(size=style.font), height=style.height, margin=dict(l=10, r=10, t=50 if title else 20, b=10),
+        template="plotly_white", font=dict(size=style.font), height=style.height,
+        margin=dict(l=10, r=10, t=50 if title else 20, b=10),
         title=dict(text=title, x=0.01) if title else None, plot_bgcolor="white",
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0),
     )
     fig.update_xaxes(range=[x_lo, x_hi], title_text="x (min player)" if field.planar else "x₁ (min player)",
                      constrain="domain", showgrid=False, zeroline=False)
+    square = 0.5 <= (y_hi - y_lo) / max(x_hi - x_lo, 1e-12) <= 2.0  # equal aspect unless the box is lopsided
     fig.update_yaxes(range=[y_lo, y_hi], title_text="y (max player)" if field.planar else "y₁ (max player)",
-                     scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False)
+                     scaleanchor="x" if square else None, scaleratio=1, constrain="domain", showgrid=False,
+                     zeroline=False)
 
 
 def _run_name(run: Run) -> str:
@@ -207,7 +213,7 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
 
     fig.update_layout(
         updatemenus=[dict(
-            type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left", yanchor="top",
+            type="buttons", direction="left", x=0.0, y=-0.13 if lecture else -0.11, xanchor="left", yanchor="top",
             pad=dict(r=6, t=6), showactive=False, font=dict(size=style.font),
             buttons=[dict(label="▶ Play", method="animate", args=[None, play(60)]),
                      dict(label="½×", method="animate", args=[None, play(160)]),
@@ -217,8 +223,9 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
                                              transition=dict(duration=0))])],
         )],
         sliders=[dict(
-            active=len(fidx) - 1, x=0.32, y=-0.02, len=0.68, xanchor="left", yanchor="top", pad=dict(t=6),
-            currentvalue=dict(prefix="step ", font=dict(size=style.font)), font=dict(size=max(9, style.font - 4)),
+            active=len(fidx) - 1, x=0.0, y=-0.25 if lecture else -0.2, len=1.0, xanchor="left", yanchor="top",
+            pad=dict(t=0), ticklen=0, minorticklen=0, currentvalue=dict(prefix="step ", font=dict(size=style.font, color="#333"), xanchor="left"),
+            font=dict(color="rgba(0,0,0,0)"),  # one label per frame is unreadable; the current value says it
             steps=[dict(label=lab, method="animate",
                         args=[[str(j)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                              transition=dict(duration=0))])
@@ -226,32 +233,40 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
         )],
     )
     _axes(fig, field, style, title)
-    fig.update_layout(margin=dict(b=110 if lecture else 90))
+    fig.update_layout(margin=dict(b=230 if lecture else 170))
     return fig
 
 
-def metrics_figure(runs: Sequence[Run], *, lecture: bool = False) -> go.Figure:
-    """f(t), |ξ|(t) and the distance to the equilibrium (log scales), one line per run."""
+def metrics_figure(runs: Sequence[Run], *, lecture: bool = False, vertical: bool = False) -> go.Figure:
+    """f(t), |ξ|(t) and the distance to the equilibrium (log scales), one line per run; side by side
+    or stacked (``vertical``, next to the main plot)."""
     style = Style.of(lecture)
     has_dist = any(r.dist is not None for r in runs)
     titles = ["f(x_t, y_t)", "‖ξ(z_t)‖ (log)", "distance to equilibrium (log)" if has_dist else "no known equilibrium"]
-    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.07)
+    shape = dict(rows=3, cols=1, vertical_spacing=0.11) if vertical else dict(rows=1, cols=3, horizontal_spacing=0.07)
+    fig = make_subplots(subplot_titles=titles, shared_xaxes=vertical, **shape)
+
+    def at(k: int) -> dict:
+        return dict(row=k, col=1) if vertical else dict(row=1, col=k)
+
     for i, run in enumerate(runs):
         c = color(i)
         for col, ys in ((1, run.f), (2, run.grad_norm), (3, run.dist)):
             if ys is None:
                 continue
             keep = _stride(len(ys), 2000)
-            fig.add_trace(go.Scatter(x=run.steps[keep], y=ys[keep], mode="lines", line=dict(color=c, width=style.line * 0.8),
-                                     name=_run_name(run), legendgroup=run.label, showlegend=col == 1), row=1, col=col)
+            fig.add_trace(go.Scatter(x=run.steps[keep], y=ys[keep], mode="lines",
+                                     line=dict(color=c, width=style.line * 0.8), name=_run_name(run),
+                                     legendgroup=run.label, showlegend=col == 1), **at(col))
         if run.diverged:
             for col in (1, 2, 3):
-                fig.add_vline(x=run.diverged_at, line=dict(color=c, dash="dot", width=1.5), row=1, col=col)
-    fig.update_yaxes(type="log", row=1, col=2, exponentformat="power")
-    fig.update_yaxes(type="log", row=1, col=3, exponentformat="power")
-    fig.update_xaxes(title_text="step")
+                fig.add_vline(x=run.diverged_at, line=dict(color=c, dash="dot", width=1.5), **at(col))
+    fig.update_yaxes(type="log", exponentformat="power", dtick="D2", **at(2))
+    fig.update_yaxes(type="log", exponentformat="power", dtick="D2", **at(3))
+    fig.update_xaxes(title_text="step", **(at(3) if vertical else {}))
     fig.update_annotations(font_size=style.font)
-    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.55), showlegend=False,
+    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=style.height if vertical else int(style.height * 0.55),
+                      showlegend=False,
                       margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white")
     fig.update_xaxes(showgrid=True, gridcolor="#eee")
     fig.update_yaxes(showgrid=True, gridcolor="#eee")
@@ -288,7 +303,7 @@ def small_multiples(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = Fa
     for i in range(len(runs)):
         fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // cols + 1, col=i % cols + 1)
     fig.update_annotations(font_size=style.font)
-    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.7) * rows,
+    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.7) * rows,
                       margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white")
     return fig
 
@@ -343,13 +358,13 @@ def game_spectrum_figure(spec: GameSpectrum, *, lecture: bool = False) -> go.Fig
     shared half-half by both players are the rotation that makes simultaneous GDA spiral."""
     style = Style.of(lecture)
     fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.12,
-                        subplot_titles=["eigenvalues of the game Jacobian H", "who has each eigenvalue"])
+                        subplot_titles=["eigenvalues of H (red: x's, blue: y's, purple: shared)",
+                                        "who has each eigenvalue"])
     ev, share = spec.eigvals, spec.share_x
     fig.add_trace(go.Scatter(
         x=ev.real, y=ev.imag, mode="markers", name="eig(H)",
         marker=dict(size=style.marker + 8, color=share, cmin=0, cmax=1, colorscale=[[0, "#1f77b4"], [1, "#d62728"]],
-                    line=dict(color="black", width=1),
-                    colorbar=dict(title=dict(text="share in x"), x=0.5, thickness=10, len=0.8)),
+                    line=dict(color="black", width=1), showscale=False),
         customdata=np.stack([share, 1 - share], axis=1),
         hovertemplate="λ = %{x:.3g} %{y:+.3g}i<br>x: %{customdata[0]:.0%}, y: %{customdata[1]:.0%}<extra></extra>",
     ), row=1, col=1)
@@ -364,7 +379,7 @@ def game_spectrum_figure(spec: GameSpectrum, *, lecture: bool = False) -> go.Fig
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text="share of the eigenvector", row=1, col=2)
     _complex_axes(fig, style, 1, 1)
     fig.update_annotations(font_size=style.font)
-    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.75), plot_bgcolor="white",
+    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75), plot_bgcolor="white",
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2, x=0.6))
     return fig
 
@@ -390,7 +405,7 @@ def step_spectrum_figure(specs: Sequence[StepSpectrum], *, lecture: bool = False
     fig.update_xaxes(range=[-r, r])
     fig.update_yaxes(range=[-r, r])
     _complex_axes(fig, style)
-    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.85), plot_bgcolor="white",
+    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.85), plot_bgcolor="white",
                       title=dict(text="eigenvalues of one step z ↦ step(z) (with the algorithm's memory)", x=0.01),
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="v", x=1.02, y=1))
     return fig
@@ -406,10 +421,10 @@ def stability_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], *, le
         if current and label in current:
             fig.add_vline(x=current[label], line=dict(color=color(i), dash="dot", width=1.5))
     fig.add_hline(y=1.0, line=dict(color="black", dash="dash", width=1.5), annotation_text="ρ = 1",
-                  annotation_position="top left")
+                  annotation_position="bottom right")
     fig.update_xaxes(type="log", title_text="step size η", exponentformat="power", showgrid=True, gridcolor="#eee")
     fig.update_yaxes(type="log", title_text="spectral radius ρ", showgrid=True, gridcolor="#eee")
-    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.75), plot_bgcolor="white",
+    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75), plot_bgcolor="white",
                       title=dict(text="stability against η (ρ < 1: converges locally, dotted: current η)", x=0.01),
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig
@@ -428,7 +443,7 @@ def stability_map_figure(lrs: np.ndarray, v2: np.ndarray, rho: np.ndarray, param
                              line=dict(color="black", width=2), showscale=False, hoverinfo="skip", name="ρ = 1"))
     fig.update_xaxes(type="log", title_text="step size η")
     fig.update_yaxes(title_text=param2)
-    fig.update_layout(font=dict(size=style.font), height=int(style.height * 0.75),
+    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
                       title=dict(text=f"{label}: stable region (blue, ρ < 1) over η and {param2}", x=0.01),
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig

@@ -32,11 +32,13 @@ def slot_name(slot: str) -> str:
 
 
 def slot_label(slot: str) -> str:
-    name = slot_name(slot)
-    cls = dynamics.ALGORITHMS.get(name)
-    group = getattr(cls, "group", "")
-    copy = " (2nd copy)" if slot.endswith(COPY) else ""
-    return f"{name}{copy} · {group}" if group else f"{name}{copy}"
+    """What the multiselect shows and writes into the URL: the plain name (a clean, shareable URL);
+    the group shows in the slot's settings expander."""
+    return f"{slot_name(slot)} (2nd copy)" if slot.endswith(COPY) else slot
+
+
+def slot_group(slot: str) -> str:
+    return getattr(dynamics.ALGORITHMS.get(slot_name(slot)), "group", "")
 
 
 def algorithm_slots() -> list[str]:
@@ -89,16 +91,58 @@ def _on_scene_change() -> None:
     apply_scene(st.session_state.get("scene", ""))
 
 
+def _groups() -> list[str]:
+    return sorted({getattr(c, "group", "") for c in dynamics.ALGORITHMS.values()} - {""})
+
+
+LECTURE_CSS = "<style>html { font-size: 22px; }</style>"
+
+
+def scene_status(scene: Optional[scenes.Scene]) -> str:
+    """"same" if the widgets show exactly the scene, "modified" if only hyperparameters, the start
+    or the steps differ, "other" if the game or the algorithms differ."""
+    if scene is None or not available(scene):
+        return "other"
+    want = scene_state(scene)
+    if st.session_state.get("game") != want["game"] or list(st.session_state.get("algos", [])) != want["algos"]:
+        return "other"
+    same = all(st.session_state.get(k) == v for k, v in want.items() if k in st.session_state)
+    return "same" if same else "modified"
+
+
 def lecture_toggle(container: Any = None) -> bool:
+    """The lecture-mode switch; when on, Streamlit's own text is scaled up too (Plotly figures get
+    their fonts from :class:`app.plots.Style`)."""
     c = container or st.sidebar
-    return c.toggle("Lecture mode", value=False, key="lecture", bind=widgets.BIND,
-                    help="Large fonts, thick lines, advanced controls hidden: for projecting.")
+    on = c.toggle("Lecture mode", value=False, key="lecture", bind=widgets.BIND,
+                  help="Large fonts, thick lines, advanced controls hidden: for projecting.")
+    if on:
+        st.html(LECTURE_CSS)
+    return bool(on)
+
+
+def _scene_from_url(keys: list[str]) -> None:
+    """A link that names only a scene (``?scene=<title>``) loads the whole scene once per session;
+    a link that also carries widget values keeps them (those reproduce a modified scene)."""
+    if st.session_state.get("_scene_url_checked"):
+        return
+    st.session_state["_scene_url_checked"] = True
+    title = st.query_params.get("scene")
+    match = [k for k in keys if scenes.BY_KEY[k].title == title]
+    if not match:
+        return
+    state = scene_state(scenes.BY_KEY[match[0]])
+    if any(k in st.query_params for k in state if k != "scene"):
+        return
+    for k, v in state.items():
+        st.session_state[k] = v
 
 
 def scene_picker(container: Any = None) -> Optional[scenes.Scene]:
     """A selectbox of the literature scenes; choosing one loads it (one click)."""
     c = container or st.sidebar
     keys = [s.key for s in scenes.SCENES if available(s)]
+    _scene_from_url(keys)
     missing = [s.title for s in scenes.SCENES if not available(s)]
     index = keys.index(scenes.DEFAULT.key) if scenes.DEFAULT.key in keys else None
     c.selectbox("Scene from the literature", keys, key="scene", bind=widgets.BIND, index=index,
@@ -146,12 +190,13 @@ def algorithm_controls(lecture: bool, container: Any = None, *, max_algorithms: 
     default = [s for s in _scene_slots(scenes.DEFAULT) if s in slots] or slots[:1]
     chosen = c.multiselect("Algorithms", slots, default=default, key="algos", bind=widgets.BIND,
                            format_func=slot_label, max_selections=max_algorithms,
-                           help="Overlaid on one plot; '(2nd copy)' runs the same method with other settings.")
+                           help="Listed by group (" + ", ".join(_groups()) + "). Overlaid on one plot; "
+                           "'(2nd copy)' runs the same method again with other settings.")
     configs: list[AlgoConfig] = []
     for slot in chosen:
         name = slot_name(slot)
         cls = dynamics.ALGORITHMS[name]
-        with c.expander(f"{slot_label(slot).split(' · ')[0]} settings", expanded=len(chosen) <= 2):
+        with c.expander(f"{slot_label(slot)} · {slot_group(slot)}", expanded=len(chosen) <= 2):
             params: dict[str, Any] = {}
             if getattr(cls, "wrapper", False):
                 bases = [n for n in sorted(dynamics.ALGORITHMS) if not getattr(dynamics.ALGORITHMS[n], "wrapper", False)]

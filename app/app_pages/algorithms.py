@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import streamlit as st
 
 import dynamics
@@ -27,7 +29,8 @@ st.markdown(f"{len(names)} of {len(table)} shown.")
 for name in names:
     cls = table[name]
     badges = " ".join(f"`{b}`" for b in [getattr(cls, "group", "")] + docs.flags(cls) if b)
-    with st.expander(f"**{name}** — {cls.__name__}", expanded=len(names) <= 3):
+    summary = (inspect.getdoc(cls) or cls.__name__).splitlines()[0].rstrip(".")
+    with st.expander(f"**{name}** — {summary}", expanded=len(names) <= 3):
         if badges and group != "games":
             st.markdown(badges)
         st.markdown(docs.doc_markdown(cls))

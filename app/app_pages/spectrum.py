@@ -43,7 +43,7 @@ eq = game.equilibrium()
 at_eq = sb.checkbox("At the equilibrium", value=eq is not None, key="sp_at_eq", bind=widgets.BIND,
                     disabled=eq is None, help="Otherwise at the point below (first coordinates; others equal).")
 if at_eq and eq is not None:
-    z = tuple(float(v) for v in (*eq[0], *eq[1]))
+    z = tuple(float(v) + 0.0 for v in (*eq[0], *eq[1]))  # + 0.0 turns -0.0 into 0.0
 else:
     c1, c2 = sb.columns(2)
     px = c1.number_input("x", -100.0, 100.0, 0.5, step=0.1, key="sp_x", bind=widgets.BIND)
@@ -66,7 +66,7 @@ except (ValueError, RuntimeError) as err:
     ui.error_box(err)
     st.stop()
 st.plotly_chart(plots.game_spectrum_figure(gs, lecture=lecture), key="game_spectrum_chart",
-                config={"displaylogo": False})
+                theme=None, config={"displaylogo": False})
 if not lecture:
     with st.expander("The Jacobian H at this point"):
         st.dataframe(np.round(gs.jacobian, 6), width="content")
@@ -85,7 +85,7 @@ for s in specs:
     if s.note:
         st.caption(f"{s.label}: {s.note}.")
 st.plotly_chart(plots.step_spectrum_figure(specs, lecture=lecture), key="step_spectrum_chart",
-                config={"displaylogo": False})
+                theme=None, config={"displaylogo": False})
 
 curves, current = [], {}
 for a in algo_cfgs:
@@ -101,7 +101,7 @@ for a in algo_cfgs:
     current[label] = float(dict(a[1])["lr"])
 if curves:
     st.plotly_chart(plots.stability_figure(curves, lecture=lecture, current=current), key="stability_chart",
-                    config={"displaylogo": False})
+                    theme=None, config={"displaylogo": False})
 
 if not lecture:
     st.subheader("Stability map over η and a second hyperparameter")
@@ -125,6 +125,6 @@ if not lecture:
             lrs, vals, rho = _map(game_cfg, algo_cfgs[i], z, p2, v2, 1e-2, 3.0)
             st.plotly_chart(plots.stability_map_figure(lrs, vals, rho, p2, compute.algo_label(algo_cfgs[i]),
                                                        lecture=lecture), key="stability_map_chart",
-                            config={"displaylogo": False})
+                            theme=None, config={"displaylogo": False})
         except (ValueError, RuntimeError) as err:
             ui.error_box(err)

@@ -35,8 +35,9 @@ n_frames = 80 if lecture else sb.slider("Animation frames", 20, plots.MAX_FRAMES
                                         bind=widgets.BIND)
 
 st.title("Toy games")
-if scene is not None:
-    st.markdown(f"**{scene.title}.** {scene.text}")
+status = ui.scene_status(scene)
+if scene is not None and status != "other":
+    st.markdown(f"**{scene.title}{' (modified)' if status == 'modified' else ''}.** {scene.text}")
 
 if not algo_cfgs:
     st.info("Choose at least one algorithm in the sidebar.")
@@ -61,18 +62,19 @@ tabs = st.tabs(tab_names, key="tab", on_change="rerun", bind=widgets.BIND)
 
 with tabs[0]:
     if tabs[0].open:
+        left, right = st.columns([3, 2])
         fig = plots.trajectory_figure(field, runs, lecture=lecture, frames=n_frames, click_grid=0 if lecture else 31)
-        st.plotly_chart(fig, key=CHART_KEY, on_select=_set_start_from_click, selection_mode="points",
-                        config={"displaylogo": False})
-        st.caption("Press ▶ Play (½× slower, 4× faster), drag the step slider to scrub. "
-                   "Click anywhere on the plot to start from there. Arrows: the flow −ξ; ★ the equilibrium.")
-        st.plotly_chart(plots.metrics_figure(runs, lecture=lecture), key="metrics_chart",
-                        config={"displaylogo": False})
+        left.plotly_chart(fig, key=CHART_KEY, on_select=_set_start_from_click, selection_mode="points",
+                          theme=None, config={"displaylogo": False})
+        left.caption("Press ▶ Play (½× slower, 4× faster), drag the step slider to scrub. "
+                     "Click anywhere on the plot to start from there. Arrows: the flow −ξ; ★ the equilibrium.")
+        right.plotly_chart(plots.metrics_figure(runs, lecture=lecture, vertical=True), key="metrics_chart",
+                           theme=None, config={"displaylogo": False})
 
 with tabs[1]:
     if tabs[1].open:
         st.plotly_chart(plots.small_multiples(field, runs, lecture=lecture), key="multiples_chart",
-                        config={"displaylogo": False})
+                        theme=None, config={"displaylogo": False})
 
 with tabs[2]:
     if tabs[2].open:
@@ -90,7 +92,7 @@ with tabs[2]:
         else:
             st.plotly_chart(plots.basin_figure(b, title=labels[which], lecture=lecture, start=(x0, y0),
                                                equilibrium=field.equilibrium), key="basin_chart",
-                            config={"displaylogo": False})
+                            theme=None, config={"displaylogo": False})
             st.caption(f"{res * res} starts run together in one batched `dynamics.run` call; colour = final "
                        f"{b.measure} after {bsteps} steps (log scale), black = diverged.")
 
