@@ -56,8 +56,8 @@ def arr(v) -> np.ndarray:
         if "shape" in v:
             out = out.reshape([int(n) for n in str(v["shape"]).split(",")])
         return out.astype(float)
-    return np.asarray([np.nan if e is None else e for e in v] if isinstance(v, list) and v and not isinstance(v[0], list)
-                      else v, dtype=float)
+    flat = isinstance(v, list) and v and not isinstance(v[0], list)
+    return np.asarray([np.nan if e is None else e for e in v] if flat else v, dtype=float)
 
 
 def xs(tr: dict) -> np.ndarray:

@@ -12,7 +12,8 @@ from PIL import Image
 
 from app import export
 
-SPEC = export.ToyAnimation(game_cfg=("bilinear", ()), algo_cfgs=(("gda", (("lr", 0.2),)), ("extragradient", (("lr", 0.2),))),
+SPEC = export.ToyAnimation(game_cfg=("bilinear", ()),
+                           algo_cfgs=(("gda", (("lr", 0.2),)), ("extragradient", (("lr", 0.2),))),
                            x0=1.0, y0=0.5, steps=60)
 
 

@@ -109,7 +109,8 @@ if not lecture:
     for i, a in enumerate(algo_cfgs):
         cls = dynamics.ALGORITHMS[a[0]]
         for hp in dynamics.hparams(cls):
-            if hp.kind == "float" and hp.name not in ("lr", "lr_x", "lr_y") and hp.low is not None and hp.high is not None:
+            bounded = hp.low is not None and hp.high is not None
+            if hp.kind == "float" and hp.name not in ("lr", "lr_x", "lr_y") and bounded:
                 options.append((i, hp.name, hp.low, hp.high))
     if not options:
         st.caption("None of the chosen algorithms has a second numeric hyperparameter (e.g. momentum β, "
