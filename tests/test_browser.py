@@ -116,3 +116,18 @@ def test_load_play_change_step_size_share(server, browser, tmp_path):
     other.screenshot(path=str(shots / "toy_shared_link.png"))
     other.close()
     page.close()
+
+
+def test_clicking_the_plot_moves_the_start(server, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    page.goto(server + "/", timeout=60_000)
+    page.wait_for_selector(READY, timeout=60_000)
+    page.wait_for_selector(f"{CHART} .scatterlayer .js-line", state="attached", timeout=60_000)
+    x0 = page.get_by_role("spinbutton", name="x₀")
+    assert float(x0.input_value()) == 1.0
+    box = page.locator(f"{CHART} .nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + 0.25 * box["width"], box["y"] + 0.25 * box["height"])  # upper left quadrant
+    page.wait_for_function("() => window.location.search.includes('x0=')", timeout=60_000)
+    page.wait_for_selector(READY, timeout=60_000)
+    assert float(x0.input_value()) < 0 < float(page.get_by_role("spinbutton", name="y₀").input_value())
+    page.close()
