@@ -51,7 +51,8 @@ class Algorithm:
 
     def report(self, game: Game, z: Tensor, state: State) -> dict[str, Tensor]:
         """Per-row quantities the runner records next to the iterates (e.g. the averaged iterate,
-        accept/reject flags), each (B, ...). Empty by default."""
+        accept/reject flags), each (B, ...). Empty by default.
+        """
         return {}
 
     def config(self) -> dict[str, Any]:
@@ -62,7 +63,8 @@ class Algorithm:
 @dataclass(frozen=True, kw_only=True)
 class GradientAlgorithm(Algorithm):
     """An algorithm with step sizes: ``lr`` for both players, ``lr_x`` / ``lr_y`` to split them
-    (two-timescale updates, Heusel et al. 2017, are available on every algorithm this way)."""
+    (two-timescale updates, Heusel et al. 2017, are available on every algorithm this way).
+    """
 
     lr: float = hparam(0.1, low=1e-6, high=10.0, log=True, help="step size η for both players")
     lr_x: Optional[float] = hparam(None, low=1e-6, high=10.0, log=True, optional=True, advanced=True,
@@ -80,8 +82,10 @@ class GradientAlgorithm(Algorithm):
 
     def scale(self, game: Game, v: Tensor) -> Tensor:
         """Multiply the x-part of ``v`` (B, D) by ``eta_x`` and the y-part by ``eta_y``."""
-        if self.eta_x == self.eta_y:
-            return self.eta_x * v
+        # decided on the fields, not by comparing step sizes: the spectrum module's sweeps set
+        # ``lr`` to a (B, 1) tensor of values, one per row
+        if self.lr_x is None and self.lr_y is None:
+            return self.lr * v
         vx, vy = game.split(v)
         return torch.cat([self.eta_x * vx, self.eta_y * vy], dim=1)
 

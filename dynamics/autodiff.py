@@ -14,7 +14,8 @@ Notation: ``H = d xi / d z = [[d_xx l_x, d_xy l_x], [d_yx l_y, d_yy l_y]]``; for
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Optional
 
 import torch
 from torch.func import grad, jvp, vjp, vmap
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from .game import Game
 
 
-def grad_field(game: "Game", z: Tensor) -> Tensor:
+def grad_field(game: Game, z: Tensor) -> Tensor:
     """The descent field ``xi(z) = (grad_x l_x, grad_y l_y)`` by automatic differentiation.
 
     Games without a closed-form field inherit this as their ``xi``.
@@ -39,38 +40,38 @@ def grad_field(game: "Game", z: Tensor) -> Tensor:
     return torch.cat([gx, gy], dim=1)
 
 
-def grad_field_x(game: "Game", z: Tensor) -> Tensor:
+def grad_field_x(game: Game, z: Tensor) -> Tensor:
     """``grad_x l_x`` only (half the cost of :func:`grad_field` for alternating updates)."""
     x, y = game.split(z)
     return grad(lambda a: game.losses(a, y)[0].sum())(x)  # (B, dx)
 
 
-def grad_field_y(game: "Game", z: Tensor) -> Tensor:
+def grad_field_y(game: Game, z: Tensor) -> Tensor:
     """``grad_y l_y`` only."""
     x, y = game.split(z)
     return grad(lambda b: game.losses(x, b)[1].sum())(y)  # (B, dy)
 
 
-def jvp_xi(game: "Game", z: Tensor, v: Tensor) -> Tensor:
+def jvp_xi(game: Game, z: Tensor, v: Tensor) -> Tensor:
     """``H(z) v`` for a batch of tangents ``v`` (B, D), forward mode."""
     _, hv = jvp(game.xi, (z,), (v,))
     # forward AD can promote float32 to float64 through wrapped Python scalars (pytorch#90065)
     return hv.to(z.dtype)
 
 
-def vjp_xi(game: "Game", z: Tensor, u: Tensor) -> Tensor:
+def vjp_xi(game: Game, z: Tensor, u: Tensor) -> Tensor:
     """``H(z)^T u`` for a batch of cotangents ``u`` (B, D), reverse mode."""
     _, pullback = vjp(game.xi, z)
     return pullback(u)[0]
 
 
-def xi_and_vjp(game: "Game", z: Tensor) -> tuple[Tensor, Callable[[Tensor], Tensor]]:
+def xi_and_vjp(game: Game, z: Tensor) -> tuple[Tensor, Callable[[Tensor], Tensor]]:
     """``xi(z)`` together with the map ``u -> H(z)^T u`` (one forward pass shared by both)."""
     value, pullback = vjp(game.xi, z)
     return value, lambda u: pullback(u)[0]
 
 
-def jacobian(game: "Game", z: Tensor, fn: Optional[Callable[[Tensor], Tensor]] = None) -> Tensor:
+def jacobian(game: Game, z: Tensor, fn: Optional[Callable[[Tensor], Tensor]] = None) -> Tensor:
     """Dense per-row Jacobian ``d fn / d z`` (B, D, D); ``fn`` defaults to the game field.
 
     Only for small ``D`` (the app's spectrum view, tests): it costs ``D`` reverse passes, run at
@@ -114,6 +115,7 @@ def cg_solve(
 
     Returns:
         The solution (B, n) and the number of iterations each row used (B,).
+
     """
     n = b.shape[1]
     max_iter = n if max_iter is None else max_iter
@@ -123,7 +125,8 @@ def cg_solve(
     rr = batched_dot(r, r)  # (B,)
     bb = batched_dot(b, b)
     iters = torch.zeros(b.shape[0], dtype=torch.long, device=b.device)
-    active = ~((rr < tol * bb) | (rr < atol))
+    # "<=" so that an exactly zero residual (e.g. b = 0) stops at once instead of dividing 0 by 0
+    active = ~((rr <= tol * bb) | (rr <= atol))
     for _ in range(max_iter):
         if not bool(active.any()):
             break
@@ -137,7 +140,7 @@ def cg_solve(
         p = torch.where(active[:, None], r + beta[:, None] * p, p)
         rr = torch.where(active, rr_new, rr)
         iters = iters + active.long()
-        active = active & ~((rr < tol * bb) | (rr < atol))
+        active = active & ~((rr <= tol * bb) | (rr <= atol))
     return w, iters
 
 

@@ -207,8 +207,13 @@ def stability_sweep(
     for p in (param,) if param2 is None else (param, param2):
         if p not in names:
             raise ValueError(f"{algorithm.name} has no hyperparameter {p!r}; valid: {', '.join(sorted(names))}")
-    v1 = [float(v) for v in values]
-    v2 = None if param2 is None else [float(v) for v in (values2 if values2 is not None else ())]
+    def cast(p: str, vs: Sequence[Any]) -> list[Any]:  # integer hyperparameters stay integers
+        current = getattr(algorithm, p)
+        is_int = isinstance(current, int) and not isinstance(current, bool)
+        return [int(v) if is_int else float(v) for v in vs]
+
+    v1 = cast(param, values)
+    v2 = None if param2 is None else cast(param2, values2 if values2 is not None else ())
     if param2 is not None and not v2:
         raise ValueError("values2 must be given with param2")
     grid = [(a,) for a in v1] if v2 is None else [(a, b) for a in v1 for b in v2]

@@ -118,8 +118,10 @@ class CGD(GradientAlgorithm):
             return v - ex * ey * h_yx(h_xy(v))
 
         b = -xi_y + ex * h_yx(xi_x)  # (B, dy) = g_y − η_x D_yx g_x (zero-sum)
+        # an exactly zero residual must stop a row (0/0 in the next CG step otherwise)
+        atol = max(self.atol, torch.finfo(b.dtype).tiny)
         if game.zero_sum:
-            w, _ = cg_solve(a_mv, b, w0, tol=self.tol, atol=self.atol, max_iter=game.dim_y)
+            w, _ = cg_solve(a_mv, b, w0, tol=self.tol, atol=atol, max_iter=game.dim_y)
             return w
 
         # general-sum: A is not symmetric; CG on the normal equations AᵀA w = Aᵀb
@@ -132,7 +134,7 @@ class CGD(GradientAlgorithm):
         def at_mv(u: Tensor) -> Tensor:  # Aᵀ u
             return u - ex * ey * ht_y(ht_x(u))
 
-        w, _ = cg_solve(lambda v: at_mv(a_mv(v)), at_mv(b), w0, tol=self.tol, atol=self.atol,
+        w, _ = cg_solve(lambda v: at_mv(a_mv(v)), at_mv(b), w0, tol=self.tol, atol=atol,
                         max_iter=2 * game.dim_y)
         return w
 

@@ -79,7 +79,7 @@ class FollowTheRidge(GradientAlgorithm):
             def matvec(v: Tensor) -> Tensor:
                 return lin.jvp_y(v)[:, dxn:] + self.damping * v
 
-            p, _ = cg_solve(matvec, r, tol=self.tol, atol=0.0, max_iter=self.cg_iters)
+            p, _ = cg_solve(matvec, r, tol=self.tol, atol=torch.finfo(r.dtype).tiny, max_iter=self.cg_iters)
         x, y = game.split(z)
         return game.join(x - self.eta_x * xi_x, y - self.eta_y * xi_y + self.eta_x * p), state
 

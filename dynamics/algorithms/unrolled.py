@@ -8,7 +8,7 @@ from typing import NamedTuple, Optional
 import torch
 
 from ..algorithm import GradientAlgorithm
-from ..autodiff import grad_of
+from ..autodiff import grad_of, needs_graph
 from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
@@ -77,12 +77,15 @@ class Unrolled(GradientAlgorithm):
         # the tiny shift keeps the unrolled derivative finite where v = 0 (sqrt'(0) = inf)
         return m_hat / (torch.sqrt(v_hat + 1e-30) + self.eps), m, v
 
-    def _unrolled_y(self, game: Game, x: Tensor, y: Tensor, st: Optional[UnrolledAdamState]) -> Tensor:
+    def _unrolled_y(self, game: Game, x: Tensor, y: Tensor, st: Optional[UnrolledAdamState],
+                    first: list[Tensor]) -> Tensor:
         yk = y
         if st is not None:
             my, vy = game.split(st.m)[1], game.split(st.v)[1]
         for k in range(self.unroll_steps):
             g = game.xi_y(game.join(x, yk))  # (B, dy): the discriminator's descent direction
+            if k == 0:
+                first.append(g)  # = the discriminator's own gradient at (x_t, y_t): reused below
             if st is None:
                 yk = yk - self.eta_y * g
             else:
@@ -94,11 +97,18 @@ class Unrolled(GradientAlgorithm):
         x, y = game.split(z)
         st = state if self.optimizer == "adam" else None
 
+        first: list[Tensor] = []
+
         def unrolled_loss(xx: Tensor) -> Tensor:  # (B,): l_x(x, y^K(x))
-            return game.losses(xx, self._unrolled_y(game, xx, y, st))[0]
+            return game.losses(xx, self._unrolled_y(game, xx, y, st, first))[0]
 
         gx = grad_of(unrolled_loss, x)  # (B, dx): total derivative df_K/dx
-        gy = game.xi_y(z)  # (B, dy): the discriminator's ordinary step
+        # the discriminator's ordinary step uses the unroll's first gradient (same point, same value)
+        # (when differentiated from outside, grad_of used x itself, so the graph stays connected)
+        if first:
+            gy = first[0] if needs_graph(x) else first[0].detach()  # (B, dy)
+        else:
+            gy = game.xi_y(z)
         if st is None:
             return game.join(x - self.eta_x * gx, y - self.eta_y * gy), state
         t = st.t + 1
