@@ -267,8 +267,9 @@ def metrics_figure(runs: Sequence[Run], *, lecture: bool = False, vertical: bool
         if run.diverged:
             for col in (1, 2, 3):
                 fig.add_vline(x=run.diverged_at, line=dict(color=c, dash="dot", width=1.5), **at(col))
-    fig.update_yaxes(type="log", exponentformat="power", dtick="D2", **at(2))
-    fig.update_yaxes(type="log", exponentformat="power", dtick="D2", **at(3))
+    for col, key in ((2, "grad_norm"), (3, "dist")):
+        fig.update_yaxes(type="log", exponentformat="power", dtick=_log_dtick([getattr(r, key) for r in runs]),
+                         **at(col))
     fig.update_xaxes(title_text="step", **(at(3) if vertical else {}))
     fig.update_annotations(font_size=style.font)
     fig.update_layout(template="plotly_white", font=dict(size=style.font),
@@ -278,6 +279,15 @@ def metrics_figure(runs: Sequence[Run], *, lecture: bool = False, vertical: bool
     fig.update_xaxes(showgrid=True, gridcolor="#eee")
     fig.update_yaxes(showgrid=True, gridcolor="#eee")
     return fig
+
+
+def _log_dtick(series: Sequence[Optional[np.ndarray]]) -> Optional[str]:
+    """Only 1-2-5 labels on short log ranges (all digits crowd the panel); Plotly's own ticks on long ones."""
+    vals = np.concatenate([np.asarray(v, dtype=float).ravel() for v in series if v is not None] or [np.ones(1)])
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    if vals.size == 0:
+        return None
+    return "D2" if np.log10(vals.max() / vals.min()) <= 2.5 else None
 
 
 def small_multiples(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = False, cols: int = 3) -> go.Figure:
@@ -305,8 +315,8 @@ def small_multiples(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = Fa
         fig.add_trace(go.Scatter(x=[run.xy[0, 0]], y=[run.xy[0, 1]], mode="markers", showlegend=False,
                                  marker=dict(color="white", size=style.marker, line=dict(color=color(i), width=2))),
                       row=r, col=c)
-    fig.update_xaxes(range=[x_lo, x_hi], showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[y_lo, y_hi], showgrid=False, zeroline=False)
+    fig.update_xaxes(range=[x_lo, x_hi], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[y_lo, y_hi], showgrid=False, zeroline=False, constrain="domain")
     for i in range(len(runs)):
         fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // cols + 1, col=i % cols + 1)
     fig.update_annotations(font_size=style.font)
@@ -368,7 +378,7 @@ def game_spectrum_figure(spec: GameSpectrum, *, lecture: bool = False) -> go.Fig
     shared half-half by both players are the rotation that makes simultaneous GDA spiral.
     """
     style = Style.of(lecture)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.12,
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.2,
                         subplot_titles=["eigenvalues of H (red: x's, blue: y's, purple: shared)",
                                         "who has each eigenvalue"])
     ev, share = spec.eigvals, spec.share_x
@@ -433,10 +443,11 @@ def stability_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], *, le
         fig.add_trace(go.Scatter(x=lrs, y=rho, mode="lines", name=label, line=dict(color=color(i), width=style.line)))
         if current and label in current:
             fig.add_vline(x=current[label], line=dict(color=color(i), dash="dot", width=1.5))
-    fig.add_hline(y=1.0, line=dict(color="black", dash="dash", width=1.5), annotation_text="ρ = 1",
-                  annotation_position="bottom right")
+    # (no annotation_text: on a log axis Plotly places hline annotations at 10**y)
+    fig.add_hline(y=1.0, line=dict(color="black", dash="dash", width=1.5))
     fig.update_xaxes(type="log", title_text="step size η", exponentformat="power", showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(type="log", title_text="spectral radius ρ", showgrid=True, gridcolor="#eee")
+    fig.update_yaxes(type="log", title_text="spectral radius ρ (dashed: ρ = 1)", showgrid=True, gridcolor="#eee",
+                     exponentformat="power", dtick=_log_dtick([c[2] for c in curves]))
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
                       plot_bgcolor="white",
                       title=dict(text="stability against η (ρ < 1: converges locally, dotted: current η)", x=0.01),
