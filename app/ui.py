@@ -116,12 +116,37 @@ def scene_status(scene: Optional[scenes.Scene]) -> str:
     return "same" if same else "modified"
 
 
+SHARED = "_shared_controls"
+
+
+def restore_shared() -> None:
+    """Bring the shared controls (lecture mode, game, algorithms and their parameters) to a page.
+
+    Streamlit keeps widget values per page (widget ids include the page), so without this a
+    switch from Toy games to Spectrum would fall back to the defaults.
+    """
+    page = st.session_state.get("_page_now")
+    if st.session_state.get("_page_prev") == page:
+        return  # same page: the widgets hold their own values (and the user's latest change)
+    st.session_state["_page_prev"] = page
+    for k, v in st.session_state.get(SHARED, {}).items():
+        st.session_state[k] = v
+
+
+def save_shared() -> None:
+    """Remember the shared controls' current values (every ``<owner>.<param>`` key plus the pickers)."""
+    keep = {"lecture", "game", "algos"}
+    st.session_state[SHARED] = {k: st.session_state[k] for k in list(st.session_state)
+                                if isinstance(k, str) and (k in keep or "." in k)}
+
+
 def lecture_toggle(container: Any = None) -> bool:
     """The lecture-mode switch.
 
     When on, Streamlit's own text is scaled up too (Plotly figures get their fonts from :class:`app.plots.Style`).
     """
     c = container or st.sidebar
+    restore_shared()
     on = c.toggle("Lecture mode", value=False, key="lecture", bind=widgets.BIND,
                   help="Large fonts, thick lines, advanced controls hidden: for projecting.")
     if on:
@@ -225,6 +250,7 @@ def algorithm_controls(lecture: bool, container: Any = None, *, max_algorithms: 
             if "lr" in {hp.name for hp in dynamics.hparams(cls)} and "lr" not in params:
                 params["lr"] = cls.__dataclass_fields__["lr"].default
         configs.append((name, compute.items(params)))
+    save_shared()
     return configs
 
 

@@ -240,6 +240,15 @@ def test_spectrum_stability_map_for_a_second_hyperparameter():
     assert spec["layout"]["yaxis"]["title"]["text"] == "beta"
 
 
+def test_game_and_algorithms_follow_the_user_across_pages():
+    at = ok(app())
+    ok(at.multiselect(key="algos").set_value(["gda", "momentum"]).run())
+    ok(at.select_slider(key="gda.lr").set_value(0.2).run())
+    ok(at.switch_page("app_pages/spectrum.py").run())
+    names = [d.get("name") or "" for d in chart(at, 1)["data"]]
+    assert any(n.startswith("gda (η=0.2)") for n in names) and any(n.startswith("momentum (") for n in names)
+
+
 # ---- algorithms -----------------------------------------------------------------------------
 def test_algorithms_page_renders_every_docstring():
     at = ok(app())
