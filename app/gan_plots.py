@@ -104,8 +104,9 @@ def curves_figure(steps: Sequence[np.ndarray], series: Sequence[np.ndarray], lab
         fig.add_trace(go.Scatter(x=s, y=y, mode="lines+markers", name=lab, line=dict(color=color(i))))
     if mark is not None:
         fig.add_vline(x=mark, line=dict(color="grey", dash="dot"))
-    fig.update_layout(height=260, margin=dict(l=10, r=10, t=20, b=30), xaxis_title="iteration", yaxis_title=ylabel,
-                      legend=dict(orientation="h"))
+    # legend above the plot: below it, it covered the first x tick label
+    fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=30), xaxis_title="iteration", yaxis_title=ylabel,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return fig
 
 
