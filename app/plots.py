@@ -268,7 +268,7 @@ def metrics_figure(runs: Sequence[Run], *, lecture: bool = False, vertical: bool
             for col in (1, 2, 3):
                 fig.add_vline(x=run.diverged_at, line=dict(color=c, dash="dot", width=1.5), **at(col))
     for col, key in ((2, "grad_norm"), (3, "dist")):
-        fig.update_yaxes(type="log", exponentformat="power", dtick=_log_dtick([getattr(r, key) for r in runs]),
+        fig.update_yaxes(type="log", exponentformat="power", **_log_ticks([getattr(r, key) for r in runs]),
                          **at(col))
     fig.update_xaxes(title_text="step", **(at(3) if vertical else {}))
     fig.update_annotations(font_size=style.font)
@@ -281,13 +281,18 @@ def metrics_figure(runs: Sequence[Run], *, lecture: bool = False, vertical: bool
     return fig
 
 
-def _log_dtick(series: Sequence[Optional[np.ndarray]]) -> Optional[str]:
-    """Only 1-2-5 labels on short log ranges (all digits crowd the panel); Plotly's own ticks on long ones."""
+def _log_ticks(series: Sequence[Optional[np.ndarray]]) -> dict:
+    """Explicit 1-2-5 ticks with full labels on short log ranges (Plotly's "D2" ticks label 0.5 as a
+    bare "5"); Plotly's own power-of-ten ticks on long ranges.
+    """
     vals = np.concatenate([np.asarray(v, dtype=float).ravel() for v in series if v is not None] or [np.ones(1)])
     vals = vals[np.isfinite(vals) & (vals > 0)]
-    if vals.size == 0:
-        return None
-    return "D2" if np.log10(vals.max() / vals.min()) <= 2.5 else None
+    if vals.size == 0 or np.log10(vals.max() / vals.min()) > 2.5:
+        return {}
+    lo, hi = np.floor(np.log10(vals.min())), np.ceil(np.log10(vals.max()))
+    ticks = [m * 10.0**e for e in np.arange(lo, hi + 1) for m in (1, 2, 5)]
+    ticks = [t for t in ticks if vals.min() / 1.5 <= t <= vals.max() * 1.5]
+    return dict(tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
 def small_multiples(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = False, cols: int = 3) -> go.Figure:
@@ -447,7 +452,7 @@ def stability_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], *, le
     fig.add_hline(y=1.0, line=dict(color="black", dash="dash", width=1.5))
     fig.update_xaxes(type="log", title_text="step size η", exponentformat="power", showgrid=True, gridcolor="#eee")
     fig.update_yaxes(type="log", title_text="spectral radius ρ (dashed: ρ = 1)", showgrid=True, gridcolor="#eee",
-                     exponentformat="power", dtick=_log_dtick([c[2] for c in curves]))
+                     exponentformat="power", **_log_ticks([c[2] for c in curves]))
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
                       plot_bgcolor="white",
                       title=dict(text="stability against η (ρ < 1: converges locally, dotted: current η)", x=0.01),
