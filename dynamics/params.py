@@ -20,7 +20,7 @@ class HParam:
 
     name: str
     default: Any
-    kind: str  # "float", "int", "bool", "choice", "vector" or "matrix"
+    kind: str  # "float", "int", "bool", "choice", "vector", "matrix" or "algorithm"
     low: Optional[float] = None
     high: Optional[float] = None
     log: bool = False
@@ -124,6 +124,10 @@ def validate(obj: Any, owner: str) -> None:
                 raise ValueError(f"{owner}: {hp.name} must be a bool, got {v!r}")
             continue
         if hp.kind in ("vector", "matrix"):
+            continue
+        if hp.kind == "algorithm":
+            if not (hasattr(v, "init") and hasattr(v, "step")):
+                raise ValueError(f"{owner}: {hp.name} must be an algorithm, got {v!r}")
             continue  # shape checks belong to the owner's __post_init__
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ValueError(f"{owner}: {hp.name} must be a number, got {v!r}")

@@ -1,0 +1,80 @@
+"""Adam on both players, with torch.optim semantics (ALGORITHMS.md §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+
+from ..algorithm import GradientAlgorithm
+from ..game import Game
+from ..params import hparam
+from ..registry import register_algorithm
+from ..types import Tensor
+from .gda import alternate
+from .momentum import UPDATE_ORDERS
+
+
+class AdamState(NamedTuple):
+    m: Tensor  # (B, D) first moment
+    v: Tensor  # (B, D) second moment
+    t: Tensor  # () step count (float, shared by all rows)
+
+
+@register_algorithm("adam")
+@dataclass(frozen=True, kw_only=True)
+class Adam(GradientAlgorithm):
+    r"""Adam for each player on its own loss (gradient $g_x$ for x, $-g_y$ for y).
+
+    $$ m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+       \theta \leftarrow \theta - \eta\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon} $$
+
+    Exactly ``torch.optim.Adam`` (ε inside the bias correction, unlike Keras). Simultaneous, or
+    alternating with the second player's gradient taken at the first player's new point. GAN
+    practice uses $\beta_1 = 0.5$ (DCGAN) or $0$ with $\beta_2 = 0.9$ (WGAN-GP).
+
+    References:
+        Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015 (arXiv:1412.6980).
+        Radford, Metz, Chintala, "Unsupervised Representation Learning with Deep Convolutional
+        GANs" (DCGAN), ICLR 2016.
+    """
+
+    reference = "ALGORITHMS.md §5; oracle: §23.1 Adam regression rows (torch.optim.Adam)"
+    lr: float = hparam(0.01, low=1e-6, high=10.0, log=True, help="step size η for both players")
+    beta1: float = hparam(0.9, low=0.0, high=0.9999, help="first-moment decay β₁")
+    beta2: float = hparam(0.999, low=0.0, high=0.99999, help="second-moment decay β₂")
+    eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="ε added to √v̂")
+    order: str = hparam("sim", choices=UPDATE_ORDERS, help="simultaneous or which player moves first")
+
+    def init(self, game: Game, z: Tensor) -> AdamState:
+        return AdamState(torch.zeros_like(z), torch.zeros_like(z), torch.zeros((), dtype=z.dtype, device=z.device))
+
+    def _direction(self, g: Tensor, m: Tensor, v: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        m = self.beta1 * m + (1 - self.beta1) * g
+        v = self.beta2 * v + (1 - self.beta2) * g * g
+        m_hat = m / (1 - self.beta1**t)
+        v_hat = v / (1 - self.beta2**t)
+        return m_hat / (v_hat.sqrt() + self.eps), m, v
+
+    def step(self, game: Game, z: Tensor, state: AdamState) -> tuple[Tensor, AdamState]:
+        t = state.t + 1
+        if self.order == "sim":
+            d, m, v = self._direction(game.xi(z), state.m, state.v, t)
+            return z - self.scale(game, d), AdamState(m, v, t)
+        mx, my = game.split(state.m)
+        vx, vy = game.split(state.v)
+        new: dict[str, Tensor] = {}
+
+        def move_x(w: Tensor) -> Tensor:
+            d, new["mx"], new["vx"] = self._direction(game.xi_x(w), mx, vx, t)
+            return game.split(w)[0] - self.eta_x * d
+
+        def move_y(w: Tensor) -> Tensor:
+            d, new["my"], new["vy"] = self._direction(game.xi_y(w), my, vy, t)
+            return game.split(w)[1] - self.eta_y * d
+
+        z_next = alternate(game, z, move_x, move_y, self.order)
+        m = game.join(new["mx"], new["my"])
+        v = game.join(new["vx"], new["vy"])
+        return z_next, AdamState(m, v, t)
