@@ -228,6 +228,10 @@ class GANGame(Game):
     eval_seed: int = hparam(12345, low=0, high=2**31 - 1, advanced=True, help="seed of the evaluation batch")
 
     batch: Optional[GANBatch] = field(default=None, repr=False)
+    #: ``vmap`` randomness mode for the players' forward passes: "error" (default) refuses random
+    #: layers; "different" lets a player use dropout (e.g. the Smoothed-GDA repo's always-on
+    #: dropout in D), drawn from torch's global generator, independently per row
+    randomness: str = field(default="error", repr=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -354,13 +358,14 @@ class GANGame(Game):
     def generate(self, x: Tensor, noise: Tensor) -> Tensor:
         """Generated points (S, N, d) from generator parameters x (S, P_x) and noise (S, N, k)."""
         params = self.g_layout.unflatten(x)
-        return vmap(lambda p, u: functional_call(self.generator, p, (u,)))(params, noise)
+        return vmap(lambda p, u: functional_call(self.generator, p, (u,)), randomness=self.randomness)(params, noise)
 
     def discriminate(self, y: Tensor, pts: Tensor) -> Tensor:
         """Logits (S, N) of discriminators y (S, P_y) on points (S, N, d) (or shared (N, d))."""
         params = self.d_layout.unflatten(y)
         dims = (0, 0) if pts.ndim == 3 else (0, None)
-        out = vmap(lambda p, u: functional_call(self.discriminator, p, (u,)), in_dims=dims)(params, pts)
+        out = vmap(lambda p, u: functional_call(self.discriminator, p, (u,)), in_dims=dims,
+                   randomness=self.randomness)(params, pts)
         return out.reshape(y.shape[0], -1)
 
     def input_grad(self, y: Tensor, pts: Tensor) -> Tensor:
@@ -372,7 +377,7 @@ class GANGame(Game):
                 return functional_call(self.discriminator, p, (v,)).sum()
             return torch.func.grad(total)(u)
 
-        return vmap(one)(params, pts)
+        return vmap(one, randomness=self.randomness)(params, pts)
 
     # ---- losses --------------------------------------------------------------------------------
     def _logits(self, x: Tensor, y: Tensor, b: GANBatch) -> tuple[Tensor, Tensor, Tensor]:

@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(args.out))
     report["sha256"] = weights_sha256(model)
-    report["command"] = shlex.join(["python", "-m", "gan_demo.mnist.classifier", *(argv if argv is not None else sys.argv[1:])])
+    given = argv if argv is not None else sys.argv[1:]
+    report["command"] = shlex.join(["python", "-m", "gan_demo.mnist.classifier", *given])
     report["architecture"] = "conv16-3x3/pool2 -> conv32-3x3/pool2 -> fc128 (features) -> fc10"
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

@@ -77,6 +77,7 @@ def read_idx(path: str | Path, magic: int) -> np.ndarray:
 
     Raises:
         MNISTDataError: wrong magic number, implausible header, or fewer bytes than the header says.
+
     """
     path = Path(path)
     data = _read_bytes(path)
@@ -148,6 +149,7 @@ def load_split(folder: str | Path | None = None) -> MNISTSplit:
 
     Raises:
         MNISTDataError: the folder is missing or holds no usable files (the message says what it needs).
+
     """
     folder = default_dir() if folder is None else Path(folder)
     if not folder.is_dir():

@@ -18,7 +18,7 @@ running-statistics buffers would be hidden state outside the iterate.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
