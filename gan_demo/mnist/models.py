@@ -12,6 +12,8 @@ running-statistics buffers would be hidden state outside the iterate.
   passes ``training``), so D is a random function even at evaluation time.
 * ``mangoubi``: the 0-1 MNIST nets of Mangoubi et al. (§17): same sizes, dropout 0.3 after D's
   first two hidden layers only (active whenever D is trained, which is the only time it runs here).
+* ``tiny``: G latent -> 64 -> 784, D 784 -> 64 -> 1 with always-on dropout: for tests and quick
+  demos only.
 * ``dcgan``: a small DCGAN without BatchNorm: G 100 -> 64x7x7 -> 32x14x14 -> 1x28x28 (transposed
   convs 4/2/1), D 1x28x28 -> 32x14x14 -> 64x7x7 -> 1 (convs 4/2/1), LeakyReLU 0.2.
 """
@@ -25,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 IMAGE_DIM = 784
-ARCHES = ("mlp", "mangoubi", "dcgan")
+ARCHES = ("mlp", "mangoubi", "dcgan", "tiny")
 
 
 class MLPGenerator(nn.Module):
@@ -111,6 +113,8 @@ def make_players(arch: str, latent: int = 100) -> tuple[nn.Module, nn.Module]:
         return MLPGenerator(latent), MLPDiscriminator(dropout_layers=2, always_dropout=True)
     if arch == "dcgan":
         return DCGenerator(latent), DCDiscriminator()
+    if arch == "tiny":
+        return MLPGenerator(latent, (64,)), MLPDiscriminator((64,), dropout_layers=1)
     raise ValueError(f"unknown arch {arch!r}; valid choices: {', '.join(ARCHES)}")
 
 
@@ -120,6 +124,8 @@ def make_generator(arch: str, latent: int = 100) -> nn.Module:
         return MLPGenerator(latent)
     if arch == "dcgan":
         return DCGenerator(latent)
+    if arch == "tiny":
+        return MLPGenerator(latent, (64,))
     raise ValueError(f"unknown arch {arch!r}; valid choices: {', '.join(ARCHES)}")
 
 
