@@ -132,7 +132,11 @@ class Game:
         cache = self.__dict__.setdefault("_constants_cache", {})
         key = (like.dtype, like.device)
         if key not in cache:
-            cache[key] = {k: self.tensor(v, like) for k, v in self.arrays().items()}
+            # created outside any torch.func transform: a constant made inside grad/vjp would be
+            # wrapped at that transform's level and must not outlive it in the cache
+            with torch._C._DisableFuncTorch():
+                cache[key] = {k: torch.as_tensor(v, dtype=like.dtype, device=like.device)
+                              for k, v in self.arrays().items()}
         return cache[key]
 
     def arrays(self) -> dict[str, Any]:

@@ -131,10 +131,10 @@ def validate(obj: Any, owner: str) -> None:
             continue  # shape checks belong to the owner's __post_init__
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ValueError(f"{owner}: {hp.name} must be a number, got {v!r}")
-        if hp.kind == "int" and int(v) != v:
-            raise ValueError(f"{owner}: {hp.name} must be an integer, got {v!r}")
         if not math.isfinite(v):
             raise ValueError(f"{owner}: {hp.name}={v} must be finite")
+        if hp.kind == "int" and int(v) != v:
+            raise ValueError(f"{owner}: {hp.name} must be an integer, got {v!r}")
         lo = -math.inf if hp.low is None else hp.low
         hi = math.inf if hp.high is None else hp.high
         if not lo <= v <= hi:

@@ -63,6 +63,7 @@ class Quadratic(Game):
         for name in ("P", "B", "Q"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, _matrix(getattr(self, name)))
+        super().__post_init__()  # scalar checks first: the arrays below need valid numbers
         P, B, Q = (np.asarray(v) for v in self.arrays().values())
         n, m = B.shape
         if n > MAX_DIM or m > MAX_DIM:
@@ -71,7 +72,6 @@ class Quadratic(Game):
             raise ValueError(f"quadratic: P must be {n}×{n} and Q {m}×{m} to match B ({n}×{m}); "
                              f"got P {P.shape[0]}×{P.shape[1]}, Q {Q.shape[0]}×{Q.shape[1]}")
         object.__setattr__(self, "_dims", (n, m))  # cached: split() runs every step
-        super().__post_init__()
 
     def arrays(self) -> dict[str, np.ndarray]:
         P = np.asarray(self.P) if self.P is not None else None
