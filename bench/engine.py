@@ -93,7 +93,8 @@ def main() -> None:
     names = args.algorithms.split(",")
     names = ["gda", *[n for n in names if n != "gda"]]  # the reference row first
     print(f"game={args.game}, {args.steps} steps, float64, {torch.get_num_threads()} threads; ms per run")
-    header = f"{'algorithm':<20}{'B=1':>9}{'B=64':>9}{'B=4096':>10}{'naive/start':>13}{'speed-up@4096':>15}{'×gda@4096':>11}"
+    header = (f"{'algorithm':<20}{'B=1':>9}{'B=64':>9}{'B=4096':>10}{'naive/start':>13}"
+              f"{'speed-up@4096':>15}{'×gda@4096':>11}")
     print(header)
     print("-" * len(header))
     gda_4096 = None

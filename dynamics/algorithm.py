@@ -51,7 +51,8 @@ class Algorithm:
 
     def report(self, game: Game, z: Tensor, state: State) -> dict[str, Tensor]:
         """Per-row quantities the runner records next to the iterates (e.g. the averaged iterate,
-        accept/reject flags), each (B, ...). Empty by default."""
+        accept/reject flags), each (B, ...). Empty by default.
+        """
         return {}
 
     def config(self) -> dict[str, Any]:
@@ -62,7 +63,8 @@ class Algorithm:
 @dataclass(frozen=True, kw_only=True)
 class GradientAlgorithm(Algorithm):
     """An algorithm with step sizes: ``lr`` for both players, ``lr_x`` / ``lr_y`` to split them
-    (two-timescale updates, Heusel et al. 2017, are available on every algorithm this way)."""
+    (two-timescale updates, Heusel et al. 2017, are available on every algorithm this way).
+    """
 
     lr: float = hparam(0.1, low=1e-6, high=10.0, log=True, help="step size η for both players")
     lr_x: Optional[float] = hparam(None, low=1e-6, high=10.0, log=True, optional=True, advanced=True,

@@ -14,7 +14,8 @@ Notation: ``H = d xi / d z = [[d_xx l_x, d_xy l_x], [d_yx l_y, d_yy l_y]]``; for
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Optional
 
 import torch
 from torch.func import grad, jvp, vjp, vmap
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from .game import Game
 
 
-def grad_field(game: "Game", z: Tensor) -> Tensor:
+def grad_field(game: Game, z: Tensor) -> Tensor:
     """The descent field ``xi(z) = (grad_x l_x, grad_y l_y)`` by automatic differentiation.
 
     Games without a closed-form field inherit this as their ``xi``.
@@ -39,38 +40,38 @@ def grad_field(game: "Game", z: Tensor) -> Tensor:
     return torch.cat([gx, gy], dim=1)
 
 
-def grad_field_x(game: "Game", z: Tensor) -> Tensor:
+def grad_field_x(game: Game, z: Tensor) -> Tensor:
     """``grad_x l_x`` only (half the cost of :func:`grad_field` for alternating updates)."""
     x, y = game.split(z)
     return grad(lambda a: game.losses(a, y)[0].sum())(x)  # (B, dx)
 
 
-def grad_field_y(game: "Game", z: Tensor) -> Tensor:
+def grad_field_y(game: Game, z: Tensor) -> Tensor:
     """``grad_y l_y`` only."""
     x, y = game.split(z)
     return grad(lambda b: game.losses(x, b)[1].sum())(y)  # (B, dy)
 
 
-def jvp_xi(game: "Game", z: Tensor, v: Tensor) -> Tensor:
+def jvp_xi(game: Game, z: Tensor, v: Tensor) -> Tensor:
     """``H(z) v`` for a batch of tangents ``v`` (B, D), forward mode."""
     _, hv = jvp(game.xi, (z,), (v,))
     # forward AD can promote float32 to float64 through wrapped Python scalars (pytorch#90065)
     return hv.to(z.dtype)
 
 
-def vjp_xi(game: "Game", z: Tensor, u: Tensor) -> Tensor:
+def vjp_xi(game: Game, z: Tensor, u: Tensor) -> Tensor:
     """``H(z)^T u`` for a batch of cotangents ``u`` (B, D), reverse mode."""
     _, pullback = vjp(game.xi, z)
     return pullback(u)[0]
 
 
-def xi_and_vjp(game: "Game", z: Tensor) -> tuple[Tensor, Callable[[Tensor], Tensor]]:
+def xi_and_vjp(game: Game, z: Tensor) -> tuple[Tensor, Callable[[Tensor], Tensor]]:
     """``xi(z)`` together with the map ``u -> H(z)^T u`` (one forward pass shared by both)."""
     value, pullback = vjp(game.xi, z)
     return value, lambda u: pullback(u)[0]
 
 
-def jacobian(game: "Game", z: Tensor, fn: Optional[Callable[[Tensor], Tensor]] = None) -> Tensor:
+def jacobian(game: Game, z: Tensor, fn: Optional[Callable[[Tensor], Tensor]] = None) -> Tensor:
     """Dense per-row Jacobian ``d fn / d z`` (B, D, D); ``fn`` defaults to the game field.
 
     Only for small ``D`` (the app's spectrum view, tests): it costs ``D`` reverse passes, run at
@@ -114,6 +115,7 @@ def cg_solve(
 
     Returns:
         The solution (B, n) and the number of iterations each row used (B,).
+
     """
     n = b.shape[1]
     max_iter = n if max_iter is None else max_iter
@@ -139,3 +141,126 @@ def cg_solve(
         iters = iters + active.long()
         active = active & ~((rr < tol * bb) | (rr < atol))
     return w, iters
+
+
+# ---- reverse-mode linearisation of the field (second-order algorithms) --------------------------
+#
+# ``torch.func.jvp`` costs several hundred microseconds per call on small batched fields, far more
+# than the field itself. The algorithms of the "second-order" group therefore linearise the field
+# once per step with plain ``torch.autograd``: one forward pass records the graph of xi, reverse
+# passes over it give ``H^T u``, and the double-backward trick (``H v = d/du <H^T u, v>``, a
+# reverse pass over the linear graph of ``u -> H^T u``) gives ``H v``. Every further product (each
+# CG iteration) is one cheap reverse pass. When the caller is itself being differentiated (the
+# step Jacobians of :mod:`dynamics.spectrum`), the products are built with ``create_graph`` so the
+# outer derivative flows through them.
+
+
+def needs_graph(*tensors: Optional[Tensor]) -> bool:
+    """Whether an outer autograd computation is differentiating through these tensors."""
+    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+
+
+class FieldLinearization:
+    """``xi(z)`` together with the linear maps ``v -> H v`` and ``u -> H^T u`` of its Jacobian.
+
+    Built by :func:`linearize_xi`. All products are batched: (B, D) -> (B, D), each row using its
+    own point's Jacobian (the rows of a batch are independent runs).
+    """
+
+    def __init__(self, game: Game, z: Tensor, create_graph: Optional[bool] = None) -> None:
+        self.game = game
+        self.create_graph = needs_graph(z) if create_graph is None else create_graph
+        with torch.enable_grad():
+            self._z = z if (self.create_graph and z.requires_grad) else z.detach().requires_grad_(True)
+            self._out = game.xi(self._z)  # (B, D), recorded
+        self.xi = self._out if self.create_graph else self._out.detach()
+        self._u: Optional[Tensor] = None
+        self._htu: Optional[Tensor] = None
+
+    def vjp(self, u: Tensor) -> Tensor:
+        """``H^T u`` (B, D)."""
+        with torch.enable_grad():
+            (r,) = torch.autograd.grad(self._out, self._z, u, retain_graph=True,
+                                       create_graph=self.create_graph, allow_unused=True,
+                                       materialize_grads=True)
+        return r
+
+    def jvp(self, v: Tensor) -> Tensor:
+        """``H v`` (B, D), by the double-backward trick."""
+        with torch.enable_grad():
+            if self._htu is None:
+                self._u = torch.zeros_like(self._out, requires_grad=True)
+                (self._htu,) = torch.autograd.grad(self._out, self._z, self._u, retain_graph=True,
+                                                   create_graph=True, allow_unused=True,
+                                                   materialize_grads=True)
+            if not self._htu.requires_grad:  # a constant field: H = 0
+                return torch.zeros_like(v)
+            (r,) = torch.autograd.grad(self._htu, self._u, v, retain_graph=True,
+                                       create_graph=self.create_graph, allow_unused=True,
+                                       materialize_grads=True)
+        return r
+
+    def vjp_and_jvp(self, w: Tensor) -> tuple[Tensor, Tensor]:
+        """``(H^T w, H w)`` for the same vector ``w`` (B, D) with two reverse passes (SGA's pair)."""
+        with torch.enable_grad():
+            u = w if (self.create_graph and w.requires_grad) else w.detach().requires_grad_(True)
+            (htw,) = torch.autograd.grad(self._out, self._z, u, retain_graph=True, create_graph=True,
+                                         allow_unused=True, materialize_grads=True)
+            if not htw.requires_grad:
+                return htw, torch.zeros_like(w)
+            (hw,) = torch.autograd.grad(htw, u, w, retain_graph=True, create_graph=self.create_graph,
+                                        allow_unused=True, materialize_grads=True)
+        return (htw if self.create_graph else htw.detach()), hw
+
+    def jvp_x(self, vx: Tensor) -> Tensor:
+        """``H (v_x, 0)`` (B, D): the columns of the x-block (``H_xx v_x`` on top, ``H_yx v_x`` below)."""
+        return self.jvp(self.game.join(vx, vx.new_zeros(vx.shape[0], self.game.dim_y)))
+
+    def jvp_y(self, vy: Tensor) -> Tensor:
+        """``H (0, v_y)`` (B, D): ``H_xy v_y`` on top, ``H_yy v_y`` below."""
+        return self.jvp(self.game.join(vy.new_zeros(vy.shape[0], self.game.dim_x), vy))
+
+    def rows(self, start: int, stop: int) -> Tensor:
+        """Rows ``start:stop`` of the dense Jacobian (B, stop - start, D), one reverse pass each.
+
+        Only for tiny dimensions (FTR's and CGD's exact solves).
+        """
+        n, dim = self._out.shape
+        eye = torch.eye(dim, dtype=self._out.dtype, device=self._out.device)[start:stop]  # (k, D)
+        basis = eye[:, None, :].expand(stop - start, n, dim)  # (k, B, D): e_i in every row
+        with torch.enable_grad():
+            (r,) = torch.autograd.grad(self._out, self._z, basis, retain_graph=True,
+                                       create_graph=self.create_graph, is_grads_batched=True,
+                                       allow_unused=True, materialize_grads=True)
+        return r.transpose(0, 1)  # (B, k, D)
+
+    def dense(self) -> Tensor:
+        """The dense Jacobian (B, D, D) (tiny D only)."""
+        return self.rows(0, self._out.shape[1])
+
+
+def linearize_xi(game: Game, z: Tensor, create_graph: Optional[bool] = None) -> FieldLinearization:
+    """Evaluate ``xi(z)`` and record it for Jacobian products (see :class:`FieldLinearization`).
+
+    Args:
+        game: The game.
+        z: Points (B, D).
+        create_graph: Keep the products differentiable (default: exactly when ``z`` is being
+            differentiated by an outer autograd computation).
+
+    """
+    return FieldLinearization(game, z, create_graph)
+
+
+def grad_of(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """``d fn(x).sum() / dx`` (B, n) for a row-wise scalar ``fn`` (B, n) -> (B,), with plain autograd.
+
+    Differentiable (``create_graph``) when ``x`` is being differentiated from outside; used for
+    total derivatives through unrolled inner loops.
+    """
+    create = needs_graph(x)
+    with torch.enable_grad():
+        xx = x if (create and x.requires_grad) else x.detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(fn(xx).sum(), xx, create_graph=create, allow_unused=True,
+                                   materialize_grads=True)
+    return g

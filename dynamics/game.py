@@ -94,7 +94,8 @@ class Game:
     # ---- constraints, equilibria, plotting ---------------------------------------------------
     def project(self, z: Tensor) -> Tensor:
         """Project onto the feasible set (identity for unconstrained games); the runner applies it
-        after every step, and alternating algorithms also after each player's half-step."""
+        after every step, and alternating algorithms also after each player's half-step.
+        """
         return z
 
     @property
@@ -110,16 +111,17 @@ class Game:
         return ((-2.0, 2.0), (-2.0, 2.0))
 
     # ---- randomness ----------------------------------------------------------------------------
-    def sample(self, generator: torch.Generator, like: Tensor, step: int) -> "Game":
+    def sample(self, generator: torch.Generator, like: Tensor, step: int) -> Game:
         """A copy of the game with fresh minibatches/noise for iteration ``step`` (stochastic
         games only). ``generator`` is the run's seeded generator; ``like`` is the current iterate
         (B, D), giving dtype, device and batch size. A game whose rows must stay independent of
         the batch (e.g. seeds of a GAN trained side by side) can derive per-row streams from its
-        own per-row seeds and ``step`` instead of drawing from ``generator``."""
+        own per-row seeds and ``step`` instead of drawing from ``generator``.
+        """
         return self
 
     # ---- bookkeeping ---------------------------------------------------------------------------
-    def replace(self, **changes: Any) -> "Game":
+    def replace(self, **changes: Any) -> Game:
         return dataclasses.replace(self, **changes)
 
     def config(self) -> dict[str, Any]:
@@ -128,7 +130,8 @@ class Game:
 
     def constants(self, like: Tensor) -> dict[str, Tensor]:
         """The game's array constants (from :meth:`arrays`) as tensors with ``like``'s dtype and
-        device, converted once per dtype/device and cached on the instance."""
+        device, converted once per dtype/device and cached on the instance.
+        """
         cache = self.__dict__.setdefault("_constants_cache", {})
         key = (like.dtype, like.device)
         if key not in cache:

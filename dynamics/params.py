@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def hparam(
 
     Returns:
         A ``dataclasses.field`` carrying the declaration in its metadata.
+
     """
     if kind is None:
         if choices:
@@ -108,6 +110,7 @@ def validate(obj: Any, owner: str) -> None:
     Args:
         obj: A game or algorithm instance.
         owner: Its registry name, used in the message.
+
     """
     for hp in hparams(obj):
         v = getattr(obj, hp.name)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .params import hparams
 
@@ -55,6 +56,7 @@ def make_game(name: str, *, preset: str | None = None, **kwargs: Any) -> Any:
 
     Raises:
         ValueError: for an unknown name, preset or parameter, or a value outside its range.
+
     """
     cls = _lookup(GAMES, "game", name)
     if preset is not None:
@@ -75,6 +77,7 @@ def make_algorithm(name: str, **kwargs: Any) -> Any:
 
     Raises:
         ValueError: for an unknown name or parameter, or a value outside its range.
+
     """
     cls = _lookup(ALGORITHMS, "algorithm", name)
     base_kwargs = kwargs.pop("base_kwargs", None)

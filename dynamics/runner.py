@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 import torch
@@ -147,6 +148,7 @@ def run(
 
     Raises:
         ValueError: for bad shapes or sizes beyond the documented caps.
+
     """
     if not isinstance(steps, int) or isinstance(steps, bool) or not 0 <= steps <= MAX_STEPS:
         raise ValueError(f"steps must be an integer in [0, {MAX_STEPS}], got {steps!r}")

@@ -13,7 +13,8 @@ with objective ``f`` is ``(grad_x f, -grad_y f)``. Every algorithm *descends* al
 
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any, Union
 
 import numpy as np
 import torch

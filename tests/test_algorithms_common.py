@@ -9,7 +9,6 @@ import torch
 
 import dynamics
 from dynamics.params import hparams
-
 from helpers import GAME_CASES, build_game, small_step, starts, supports
 
 ALGOS = sorted(dynamics.ALGORITHMS)

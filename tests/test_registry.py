@@ -82,5 +82,6 @@ def test_engine_never_imports_the_shells() -> None:
     import sys
 
     code = ("import sys; sys.modules['streamlit'] = None; sys.modules['gan_demo'] = None; "
-            "import dynamics; dynamics.run(dynamics.make_game('bilinear'), dynamics.make_algorithm('gda'), 1.0, 1.0, steps=2)")
+            "import dynamics; "
+            "dynamics.run(dynamics.make_game('bilinear'), dynamics.make_algorithm('gda'), 1.0, 1.0, steps=2)")
     subprocess.run([sys.executable, "-c", code], check=True)

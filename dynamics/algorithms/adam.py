@@ -38,6 +38,7 @@ class Adam(GradientAlgorithm):
         Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015 (arXiv:1412.6980).
         Radford, Metz, Chintala, "Unsupervised Representation Learning with Deep Convolutional
         GANs" (DCGAN), ICLR 2016.
+
     """
 
     reference = "ALGORITHMS.md §5; oracle: §23.1 Adam regression rows (torch.optim.Adam)"

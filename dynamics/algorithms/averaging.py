@@ -35,6 +35,7 @@ class Averaging(Algorithm):
     References:
         Gidel et al., "A Variational Inequality Perspective on GANs", ICLR 2019 (uniform, incl. z_0).
         Yazıcı et al., "The Unusual Effectiveness of Averaging in GAN Training", ICLR 2019 (EMA).
+
     """
 
     group = "wrappers"

@@ -30,6 +30,7 @@ class Extragradient(GradientAlgorithm):
         Ekonomika i Matematicheskie Metody, 1976. Gidel, Berard, Vignoud, Vincent,
         Lacoste-Julien, "A Variational Inequality Perspective on Generative Adversarial
         Networks", ICLR 2019 (arXiv:1802.10551).
+
     """
 
     reference = "ALGORITHMS.md §7; oracle: |z_T| = (1−η²+η⁴)^{T/2} |z_0| on f = xy"
@@ -60,6 +61,7 @@ class ExtrapolationFromThePast(GradientAlgorithm):
         Popov, "A modification of the Arrow-Hurwicz method for search of saddle points",
         Mathematical Notes, 1980. Gidel et al., "A Variational Inequality Perspective on
         Generative Adversarial Networks", ICLR 2019 (arXiv:1802.10551).
+
     """
 
     reference = "ALGORITHMS.md §8; oracle: half-iterates = OGDA iterates; §23.1 EFTP rows"

@@ -28,6 +28,7 @@ class GDA(GradientAlgorithm):
     References:
         Mescheder, Nowozin, Geiger, "The Numerics of GANs", NeurIPS 2017 (arXiv:1705.10461).
         Heusel et al., "GANs Trained by a Two Time-Scale Update Rule", NeurIPS 2017 (arXiv:1706.08500).
+
     """
 
     reference = "ALGORITHMS.md §1, §3; oracle: |z_T| = (1+η²)^{T/2} |z_0| on f = xy"
@@ -38,7 +39,8 @@ class GDA(GradientAlgorithm):
 
 def alternate(game: Game, z: Tensor, move_x, move_y, order: str) -> Tensor:
     """Gauss-Seidel sweep: ``move_x(z) -> x_new`` then ``move_y(z) -> y_new`` at the updated point
-    (or the other way round); projections are applied after each player's move."""
+    (or the other way round); projections are applied after each player's move.
+    """
     x, y = game.split(z)
     if order == "x_first":
         z = game.project(game.join(move_x(z), y))
@@ -65,6 +67,7 @@ class AltGDA(GradientAlgorithm):
         Gidel et al., "Negative Momentum for Improved Game Dynamics", AISTATS 2019 (arXiv:1807.04740).
         Mescheder, Geiger, Nowozin, "Which Training Methods for GANs do actually Converge?",
         ICML 2018 (arXiv:1801.04406).
+
     """
 
     reference = "ALGORITHMS.md §2; oracle: Q = x² + y² − ηxy conserved on f = xy"

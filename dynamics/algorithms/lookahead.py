@@ -38,6 +38,7 @@ class Lookahead(Algorithm):
     References:
         Chavdarova, Pagliardini, Stich, Fleuret, Jaggi, "Taming GANs with Lookahead-Minmax",
         ICLR 2021 (arXiv:2006.14567). Zhang, Lucas, Hinton, Ba, "Lookahead Optimizer", NeurIPS 2019.
+
     """
 
     group = "wrappers"

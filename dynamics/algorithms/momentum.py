@@ -34,6 +34,7 @@ class Momentum(GradientAlgorithm):
     References:
         Gidel, Askari Hemmat, Pezeshki, Le Priol, Huang, Lacoste-Julien, Mitliagkas, "Negative
         Momentum for Improved Game Dynamics", AISTATS 2019 (arXiv:1807.04740).
+
     """
 
     reference = "ALGORITHMS.md §4; oracle: §23.1 momentum rows (alt β=−0.5: ρ = 0.9985177891)"

@@ -26,6 +26,7 @@ class Nested(GradientAlgorithm):
     References:
         Arjovsky, Chintala, Bottou, "Wasserstein GAN", ICML 2017 (arXiv:1701.07875).
         Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017.
+
     """
 
     reference = "ALGORITHMS.md §19; oracle: k = 5 NE z_100 = (−0.6870368339, −1.8701524375)"

@@ -35,6 +35,7 @@ class OGDA(GradientAlgorithm):
         Daskalakis, Ilyas, Syrgkanis, Zeng, "Training GANs with Optimism", ICLR 2018
         (arXiv:1711.00141). Rakhlin & Sridharan, "Optimization, Learning, and Games with
         Predictable Sequences", NeurIPS 2013.
+
     """
 
     reference = "ALGORITHMS.md §6; oracle: §23.1 OGDA rows, ρ = 0.9949361530 on f = xy, η = 0.1"

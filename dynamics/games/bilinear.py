@@ -40,6 +40,7 @@ class Bilinear(Game):
 
     References:
         Gidel et al., "A Variational Inequality Perspective on GANs", ICLR 2019 (arXiv:1802.10551).
+
     """
 
     A: tuple = hparam(((1.0,),), kind="matrix", help="coupling matrix A (dim_x × dim_y)")
@@ -131,6 +132,7 @@ class BoxBilinear(Game):
     References:
         Mangoubi, Sachdeva, Vishnoi, "A Provably Convergent and Practical Algorithm for Min-max
         Optimization with Applications to GANs", arXiv:2006.12376.
+
     """
 
     radius: float = hparam(5.0, low=0.1, high=100.0, help="half-width r of the square [-r, r]²")

@@ -46,6 +46,7 @@ class DiracGAN(Game):
     References:
         Mescheder, Geiger, Nowozin, "Which Training Methods for GANs do actually Converge?",
         ICML 2018 (arXiv:1801.04406).
+
     """
 
     presets = {
@@ -98,7 +99,7 @@ class DiracGAN(Game):
         nodes, weights = np.polynomial.hermite_e.hermegauss(40)  # probabilists' Hermite, N(0, 1)
         return {"nodes": nodes, "weights": weights / weights.sum()}
 
-    def sample(self, generator: torch.Generator, like: Tensor, step: int) -> "DiracGAN":
+    def sample(self, generator: torch.Generator, like: Tensor, step: int) -> DiracGAN:
         draws = torch.randn(self.noise_samples, 2, generator=generator, dtype=like.dtype, device=like.device)
         return dataclasses.replace(self, draws=draws)
 

@@ -33,6 +33,7 @@ class NonconvexConcave(Game):
     References:
         Zhang, Xiao, Sun, Luo, "A Single-Loop Smoothed Gradient Descent-Ascent Algorithm for
         Nonconvex-Concave Min-Max Problems", NeurIPS 2020 (arXiv:2010.15768).
+
     """
 
     s: float = hparam(1.0, low=0.05, high=5.0, help="slope s of the linear tilt ±s·x")
@@ -90,6 +91,7 @@ class NonconvexNonconcave(Game):
         convergence to spurious non-critical sets", ICML 2021 (arXiv:2006.09065).
         Pethick, Latafat, Patrinos, Fercoq, Cevher, "Escaping limit cycles: Global convergence
         for constrained nonconvex-nonconcave minimax problems", ICLR 2022.
+
     """
 
     variant: str = hparam("almost_bilinear", choices=("almost_bilinear", "forsaken"), help="which game")

@@ -39,6 +39,7 @@ class Quadratic(Game):
         Wang, Zhang, Ba, "On Solving Minimax Optimization Locally: A Follow-the-Ridge Approach",
         ICLR 2020 (arXiv:1910.07512). Jin, Netrapalli, Jordan, "What is Local Optimality in
         Nonconvex-Nonconcave Minimax Optimization?", ICML 2020.
+
     """
 
     presets = {

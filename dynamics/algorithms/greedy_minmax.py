@@ -1,0 +1,129 @@
+"""Greedy min-max of Mangoubi, Sachdeva & Vishnoi (ALGORITHMS.md §17)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from ..algorithm import GradientAlgorithm
+from ..game import Game
+from ..params import hparam
+from ..registry import register_algorithm
+from ..types import State, Tensor
+
+VARIANTS = ("mnist", "gaussian")
+REVERTS = ("auto", "both", "x")
+
+#: values of the per-step flag reported as ``greedy_flag``
+FLAG_NONE, FLAG_ACCEPTED, FLAG_REJECTED, FLAG_UNCONDITIONAL = 0, 1, 2, 3
+#: the Gaussian notebook's initial reference loss
+_F_INIT = 1e7
+
+
+class GreedyState(NamedTuple):
+    f_ref: Tensor  # (B,) loss after the previous iteration (the Gaussian notebook's f)
+    flag: Tensor  # (B,) long: FLAG_* of the last iteration
+    t: Tensor  # (B,) long: iterations taken
+
+
+@register_algorithm("greedy_minmax")
+@dataclass(frozen=True, kw_only=True)
+class GreedyMinMax(GradientAlgorithm):
+    r"""Greedy min-max: the min player's proposal is kept only if the max player's response agrees.
+
+    Each iteration $j$ the generator proposes $x' = x_j - \eta_x\nabla_x f(x_j, y_j)$, the
+    discriminator answers with $k$ ascent steps $y' = y + \eta_y\nabla_y f(x', y)$, and the move is
+    tested against the loss:
+    $$ (x_{j+1}, y_{j+1}) = \begin{cases} (x_j, y_j) & \text{if } j \bmod \mathrm{rate} \neq 0
+       \text{ and } f(x', y') > f(x_j, y_j) \quad\text{(rejected)}\\
+       (x', y') & \text{otherwise (accepted, or unconditional when } j \bmod \mathrm{rate} = 0).
+       \end{cases} $$
+    This is the 0-1 MNIST notebook's rule (``variant="mnist"``: generator step, then $k$
+    discriminator steps, both restored on rejection). ``variant="gaussian"`` follows the
+    4-Gaussian notebook: one simultaneous step of both players and $k - 1$ more discriminator
+    steps, the new loss compared with the previous iteration's (initially $10^7$), and only the
+    generator restored; its sign is flipped to the MNIST convention (the notebook compares
+    $-V$, probably a sign slip). With ``temperature=True`` the unconditional steps are drawn at
+    random instead: $U \sim \mathcal{U}(0, \tau_j)$, $\tau_j = \tau_0 + e^{(j/s)^2}$, and the test
+    runs only if $U > 1$ (one draw per iteration, shared by all starts and reproducible from
+    ``seed``). The reported ``greedy_flag`` marks each step: 1 accepted, 2 rejected,
+    3 unconditional (0 before the first step). On general-sum games the test uses
+    ``game.value`` (the min player's loss).
+
+    On $f = xy$ ($\eta = 0.1$, rate 5, $k = 1$, $z_0 = (1, 1)$) 100 iterations give 20 accepted,
+    60 rejected and 20 unconditional steps, ending at $(0.0685192059, -1.3732791118)$.
+
+    Defaults from the authors' code (0-1 MNIST): rate 5, $k = 1$ (Adam lr $2\cdot10^{-4}$,
+    $\beta_1 = 0.5$ there); the Gaussian notebook uses rate 4, $k = 6$; the decreasing-temperature
+    notebook $\tau_0 = 4$, $s = 20000$.
+
+    References:
+        Mangoubi, Sachdeva, Vishnoi, "A Provably Convergent and Practical Algorithm for Min-max
+        Optimization with Applications to GANs", arXiv:2006.12376; code:
+        mangoubi/Min-max-optimization-algorithm-for-training-GANs.
+
+    """
+
+    group = "accept/reject"
+    stochastic = True
+    reference = "ALGORITHMS.md §17; oracle: f = xy toy, 20 accepted / 60 rejected / 20 unconditional"
+
+    variant: str = hparam("mnist", choices=VARIANTS, help="which notebook's loop: MNIST (alternating) or Gaussian")
+    rate: int = hparam(5, low=1, high=1000, help="every rate-th iteration is accepted unconditionally (1 = GDA)")
+    k: int = hparam(1, low=1, high=100, help="discriminator steps per iteration")
+    revert: str = hparam("auto", choices=REVERTS, advanced=True,
+                         help="what a rejection restores: both players, x only, or the variant's choice")
+    temperature: bool = hparam(False, help="draw unconditional steps at random with a decreasing temperature")
+    temp_offset: float = hparam(4.0, low=0.0, high=1000.0, advanced=True, help="τ₀ in τ_j = τ₀ + exp((j/s)²)")
+    temp_scale: float = hparam(20000.0, low=1.0, high=1e9, log=True, advanced=True, help="s in τ_j = τ₀ + exp((j/s)²)")
+    seed: int = hparam(0, low=0, high=2**31 - 1, help="seed of the temperature draws")
+
+    def init(self, game: Game, z: Tensor) -> State:
+        n = z.shape[0]
+        zeros = torch.zeros(n, dtype=torch.long, device=z.device)
+        return GreedyState(torch.full((n,), _F_INIT, dtype=z.dtype, device=z.device), zeros, zeros.clone())
+
+    def report(self, game: Game, z: Tensor, state: State) -> dict[str, Tensor]:
+        return {"greedy_flag": state.flag}
+
+    def _unconditional(self, t: Tensor) -> Tensor:
+        """(B,) bool: whether iteration t skips the test."""
+        if not self.temperature:
+            return t % self.rate == 0
+        j = int(t[0]) if t.numel() else 0  # every row shares the iteration counter
+        tau = self.temp_offset + math.exp(min((j / self.temp_scale) ** 2, 700.0))
+        # counter-based: the draw depends on (seed, j) only, never on the batch or earlier steps
+        seed = int(np.random.SeedSequence([self.seed, j]).generate_state(1)[0])
+        u = float(torch.rand((), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)) * tau
+        return torch.full_like(t, u <= 1.0, dtype=torch.bool)
+
+    def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
+        x, y = game.split(z)
+        if self.variant == "mnist":
+            f_old = game.value(x, y)  # (B,)
+            x_new = x - self.eta_x * game.xi_x(z)
+            w = game.project(game.join(x_new, y))
+            d_steps = self.k
+        else:
+            f_old = state.f_ref
+            w = game.project(z - self.scale(game, game.xi(z)))
+            d_steps = self.k - 1
+        for _ in range(d_steps):
+            xw, yw = game.split(w)
+            w = game.project(game.join(xw, yw - self.eta_y * game.xi_y(w)))
+        f_new = game.value(*game.split(w))  # (B,)
+        uncond = self._unconditional(state.t)  # (B,)
+        reject = ~uncond & (f_new > f_old)
+        revert_x = self.revert == "x" or (self.revert == "auto" and self.variant == "gaussian")
+        restored = game.join(x, game.split(w)[1]) if revert_x else z
+        z_next = torch.where(reject[:, None], restored, w)
+        flag = torch.where(uncond, FLAG_UNCONDITIONAL, torch.where(reject, FLAG_REJECTED, FLAG_ACCEPTED))
+        return z_next, GreedyState(f_new, flag, state.t + 1)
+
+
+__all__ = ["GreedyMinMax", "GreedyState", "VARIANTS", "REVERTS", "FLAG_NONE", "FLAG_ACCEPTED",
+           "FLAG_REJECTED", "FLAG_UNCONDITIONAL"]
