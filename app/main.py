@@ -1,0 +1,27 @@
+"""Saddle's Streamlit lab: ``streamlit run app/main.py``. A router only; the pages live in app_pages/."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ on the path, not the repo root
+    sys.path.insert(0, str(ROOT))
+
+PAGES_DIR = Path(__file__).parent / "app_pages"
+# (file, title, icon, url path); a page whose file is not on this branch yet is left out
+PAGES = [
+    ("toy_games.py", "Toy games", ":material/scatter_plot:", "toy_games"),
+    ("spectrum.py", "Spectrum", ":material/blur_circular:", "spectrum"),
+    ("gan_2d.py", "2D GAN", ":material/grain:", "gan_2d"),
+    ("mnist.py", "MNIST", ":material/grid_view:", "mnist"),
+    ("algorithms.py", "Algorithms", ":material/menu_book:", "algorithms"),
+]
+
+st.set_page_config(page_title="Saddle: min-max dynamics lab", page_icon=":material/blur_circular:", layout="wide")
+pages = [st.Page(PAGES_DIR / f, title=t, icon=i, url_path=u, default=(f == "toy_games.py"))
+         for f, t, i, u in PAGES if (PAGES_DIR / f).exists()]
+st.navigation(pages, position="top").run()

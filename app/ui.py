@@ -1,0 +1,258 @@
+"""Controls and cached computations shared by the pages (the only app module besides the pages
+and :mod:`app.widgets` that calls ``st.*``).
+
+Widget keys (all bound to the URL, so the address bar is the scene):
+
+* ``scene`` -- the literature scene last loaded (its text is shown);
+* ``lecture`` -- lecture mode (large fonts, thick lines, advanced controls hidden);
+* ``game`` and ``<game>.<param>``; ``algos`` (a list of algorithm *slots*) and ``<slot>.<param>``.
+  A slot is an algorithm name, or ``name@2`` for a second copy with other hyperparameters;
+* ``x0``, ``y0``, ``steps``, ``seed``, ``zoom``, ``frames`` -- the run and the view.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import streamlit as st
+
+import dynamics
+
+from . import compute, scenes, widgets
+from .compute import AlgoConfig, GameConfig
+
+COPY = "@2"
+STEP_CHOICES = (10, 20, 30, 50, 60, 80, 100, 120, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1500, 2000)
+ZOOMS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.4, 1.6, 2.0, 3.0, 4.0, 6.0, 10.0)
+
+
+def slot_name(slot: str) -> str:
+    """The algorithm name of a slot (``"gda@2"`` -> ``"gda"``)."""
+    return slot.split("@", 1)[0]
+
+
+def slot_label(slot: str) -> str:
+    """What the multiselect shows and writes into the URL: the plain name (a clean, shareable URL);
+    the group shows in the slot's settings expander."""
+    return f"{slot_name(slot)} (2nd copy)" if slot.endswith(COPY) else slot
+
+
+def slot_group(slot: str) -> str:
+    return getattr(dynamics.ALGORITHMS.get(slot_name(slot)), "group", "")
+
+
+def algorithm_slots() -> list[str]:
+    """Every registered algorithm, grouped (first-order, second-order, ...), then the second copies."""
+    names = sorted(dynamics.ALGORITHMS, key=lambda n: (getattr(dynamics.ALGORITHMS[n], "group", ""), n))
+    return names + [n + COPY for n in names]
+
+
+def available(scene: scenes.Scene) -> bool:
+    """Whether every game and algorithm the scene needs is registered."""
+    return scene.game in dynamics.GAMES and all(n in dynamics.ALGORITHMS for n in scene.algorithm_names())
+
+
+def _scene_slots(scene: scenes.Scene) -> list[str]:
+    slots: list[str] = []
+    for name in scene.algorithm_names():
+        slots.append(name if name not in slots else name + COPY)
+    return slots
+
+
+def scene_state(scene: scenes.Scene) -> dict[str, Any]:
+    """Every widget value that reproduces ``scene``."""
+    state: dict[str, Any] = {"scene": scene.key, "game": scene.game, "x0": float(scene.x0), "y0": float(scene.y0),
+                             "steps": int(scene.steps), "seed": int(scene.seed), "zoom": float(scene.zoom)}
+    state.update(widgets.scene_state(scene.game, dict(scene.game_params), dynamics.hparams(dynamics.GAMES[scene.game])))
+    slots = _scene_slots(scene)
+    state["algos"] = slots
+    for slot, (name, params) in zip(slots, scene.algorithms):
+        cls = dynamics.ALGORITHMS[name]
+        p = dict(params)
+        if getattr(cls, "wrapper", False) and "base" in p:
+            state[widgets.key(slot, "base")] = p.pop("base")
+            base_kw = dict(p.pop("base_kwargs", ()))
+            base_cls = dynamics.ALGORITHMS[state[widgets.key(slot, "base")]]
+            state.update(widgets.scene_state(f"{slot}.base", base_kw, dynamics.hparams(base_cls)))
+        state.update(widgets.scene_state(slot, p, _own_hparams(cls)))
+    return state
+
+
+def apply_scene(key: str) -> None:
+    """Widget callback: load a scene by writing its widget values into the session."""
+    scene = scenes.BY_KEY.get(key)
+    if scene is None or not available(scene):
+        return
+    for k, v in scene_state(scene).items():
+        st.session_state[k] = v
+
+
+def _on_scene_change() -> None:
+    apply_scene(st.session_state.get("scene", ""))
+
+
+def _groups() -> list[str]:
+    return sorted({getattr(c, "group", "") for c in dynamics.ALGORITHMS.values()} - {""})
+
+
+LECTURE_CSS = "<style>html { font-size: 22px; }</style>"
+
+
+def scene_status(scene: Optional[scenes.Scene]) -> str:
+    """"same" if the widgets show exactly the scene, "modified" if only hyperparameters, the start
+    or the steps differ, "other" if the game or the algorithms differ."""
+    if scene is None or not available(scene):
+        return "other"
+    want = scene_state(scene)
+    if st.session_state.get("game") != want["game"] or list(st.session_state.get("algos", [])) != want["algos"]:
+        return "other"
+    same = all(st.session_state.get(k) == v for k, v in want.items() if k in st.session_state)
+    return "same" if same else "modified"
+
+
+def lecture_toggle(container: Any = None) -> bool:
+    """The lecture-mode switch; when on, Streamlit's own text is scaled up too (Plotly figures get
+    their fonts from :class:`app.plots.Style`)."""
+    c = container or st.sidebar
+    on = c.toggle("Lecture mode", value=False, key="lecture", bind=widgets.BIND,
+                  help="Large fonts, thick lines, advanced controls hidden: for projecting.")
+    if on:
+        st.html(LECTURE_CSS)
+    return bool(on)
+
+
+def _scene_from_url(keys: list[str]) -> None:
+    """A link that names only a scene (``?scene=<title>``) loads the whole scene once per session;
+    a link that also carries widget values keeps them (those reproduce a modified scene)."""
+    if st.session_state.get("_scene_url_checked"):
+        return
+    st.session_state["_scene_url_checked"] = True
+    title = st.query_params.get("scene")
+    match = [k for k in keys if scenes.BY_KEY[k].title == title]
+    if not match:
+        return
+    state = scene_state(scenes.BY_KEY[match[0]])
+    if any(k in st.query_params for k in state if k != "scene"):
+        return
+    for k, v in state.items():
+        st.session_state[k] = v
+
+
+def scene_picker(container: Any = None) -> Optional[scenes.Scene]:
+    """A selectbox of the literature scenes; choosing one loads it (one click)."""
+    c = container or st.sidebar
+    keys = [s.key for s in scenes.SCENES if available(s)]
+    _scene_from_url(keys)
+    missing = [s.title for s in scenes.SCENES if not available(s)]
+    index = keys.index(scenes.DEFAULT.key) if scenes.DEFAULT.key in keys else None
+    c.selectbox("Scene from the literature", keys, key="scene", bind=widgets.BIND, index=index,
+                placeholder="Pick a scene…",
+                format_func=lambda k: scenes.BY_KEY[k].title, on_change=_on_scene_change,
+                help="Loads a preset: game, algorithms, hyperparameters, start and steps."
+                + (f" Not available on this install: {', '.join(missing)}." if missing else ""))
+    return scenes.BY_KEY.get(st.session_state.get("scene", ""))
+
+
+def _own_hparams(cls: type) -> list[dynamics.HParam]:
+    # wrappers hold their base algorithm in a field the widgets can't draw; the page adds it
+    return [hp for hp in dynamics.hparams(cls) if hp.name not in ("base", "base_kwargs")]
+
+
+def _default_base(cls: type) -> str:
+    """The registry name of a wrapper's default base algorithm (e.g. averaging wraps alt_gda)."""
+    import dataclasses
+
+    for f in dataclasses.fields(cls):
+        if f.name == "base":
+            base = f.default if f.default is not dataclasses.MISSING else None
+            if base is None and f.default_factory is not dataclasses.MISSING:
+                base = f.default_factory()
+            return getattr(base, "name", "gda")
+    return "gda"
+
+
+def game_controls(lecture: bool, container: Any = None) -> GameConfig:
+    """Game selectbox plus its parameter widgets; returns the game config."""
+    c = container or st.sidebar
+    names = sorted(dynamics.GAMES)
+    default = scenes.DEFAULT.game if scenes.DEFAULT.game in names else names[0]
+    game = c.selectbox("Game", names, index=names.index(default), key="game", bind=widgets.BIND,
+                       help="The objective f(x, y): x minimises, y maximises.")
+    cls = dynamics.GAMES[game]
+    params = widgets.hparam_widgets(game, dynamics.hparams(cls), lecture=lecture, container=c)
+    return (game, compute.items(params))
+
+
+def algorithm_controls(lecture: bool, container: Any = None, *, max_algorithms: int = 6) -> list[AlgoConfig]:
+    """Multiselect of algorithms plus an expander of hyperparameters for each; returns configs."""
+    c = container or st.sidebar
+    slots = algorithm_slots()
+    default = [s for s in _scene_slots(scenes.DEFAULT) if s in slots] or slots[:1]
+    chosen = c.multiselect("Algorithms", slots, default=default, key="algos", bind=widgets.BIND,
+                           format_func=slot_label, max_selections=max_algorithms,
+                           help="Listed by group (" + ", ".join(_groups()) + "). Overlaid on one plot; "
+                           "'(2nd copy)' runs the same method again with other settings.")
+    configs: list[AlgoConfig] = []
+    for slot in chosen:
+        name = slot_name(slot)
+        cls = dynamics.ALGORITHMS[name]
+        with c.expander(f"{slot_label(slot)} · {slot_group(slot)}", expanded=len(chosen) <= 2):
+            params: dict[str, Any] = {}
+            if getattr(cls, "wrapper", False):
+                bases = [n for n in sorted(dynamics.ALGORITHMS) if not getattr(dynamics.ALGORITHMS[n], "wrapper", False)]
+                dflt = _default_base(cls)
+                base = st.selectbox("base algorithm", bases, index=bases.index(dflt) if dflt in bases else 0,
+                                    key=widgets.key(slot, "base"), bind=widgets.BIND)
+                base_kw = widgets.hparam_widgets(f"{slot}.base", dynamics.hparams(dynamics.ALGORITHMS[base]),
+                                                 lecture=lecture, extra_values=scenes.log_values(base))
+                params["base"] = base
+                params["base_kwargs"] = compute.items(base_kw)
+            params.update(widgets.hparam_widgets(slot, _own_hparams(cls), lecture=lecture,
+                                                 extra_values=scenes.log_values(name)))
+            # lr is the legend's label: keep it in the config even at its default
+            if "lr" in {hp.name for hp in dynamics.hparams(cls)} and "lr" not in params:
+                params["lr"] = getattr(cls, "__dataclass_fields__")["lr"].default
+        configs.append((name, compute.items(params)))
+    return configs
+
+
+def start_controls(lecture: bool, container: Any = None) -> tuple[float, float, int, int]:
+    """Start point, steps and seed."""
+    c = container or st.sidebar
+    col1, col2 = c.columns(2)
+    x0 = col1.number_input("x₀", -100.0, 100.0, float(scenes.DEFAULT.x0), step=0.1, key="x0", bind=widgets.BIND,
+                           format="%.3f", help="Start of the min player (also: click the plot).")
+    y0 = col2.number_input("y₀", -100.0, 100.0, float(scenes.DEFAULT.y0), step=0.1, key="y0", bind=widgets.BIND,
+                           format="%.3f", help="Start of the max player (also: click the plot).")
+    steps = c.select_slider("Steps", STEP_CHOICES, value=scenes.DEFAULT.steps, key="steps", bind=widgets.BIND)
+    seed = 0
+    if not lecture:
+        seed = int(c.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind=widgets.BIND,
+                                  help="Seeds stochastic games and algorithms."))
+    return float(x0), float(y0), int(steps), seed
+
+
+# ---- cached computations (keyed by plain configs) ---------------------------------------------
+@st.cache_data(max_entries=512, show_spinner=False)
+def simulate(game_cfg: GameConfig, algo_cfg: AlgoConfig, x0: float, y0: float, steps: int, seed: int) -> compute.Run:
+    return compute.simulate(game_cfg, algo_cfg, x0, y0, steps, seed)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def field_grid(game_cfg: GameConfig, box: tuple, n: int = 80, m: int = 17) -> compute.FieldGrid:
+    return compute.field_grid(game_cfg, n=n, m=m, box=box)
+
+
+@st.cache_data(max_entries=32, show_spinner="Running every start of the grid at once…")
+def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int, steps: int, seed: int, box: tuple) -> compute.Basin:
+    return compute.basin(game_cfg, algo_cfg, n=n, steps=steps, seed=seed, box=box)
+
+
+def zoomed_box(game_cfg: GameConfig, zoom: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    (a, b), (c, d) = compute.game_box(game_cfg)
+    cx, cy, hx, hy = (a + b) / 2, (c + d) / 2, (b - a) / 2 * zoom, (d - c) / 2 * zoom
+    return (cx - hx, cx + hx), (cy - hy, cy + hy)
+
+
+def error_box(err: Exception) -> None:
+    st.error(f"{type(err).__name__}: {err}")
