@@ -212,6 +212,8 @@ class Trainer:
         self.train_x, self.train_y = subset(self.split.train_x, self.split.train_y, cfg.digits)
         self.held_x, _ = subset(self.split.held_x, self.split.held_y, cfg.digits)
         self.game = build_game(cfg, self.train_x)
+        counts = [int((self.train_y == d).sum()) for d in cfg.digits]
+        self.train_freqs = [round(c / max(1, sum(counts)), 5) for c in counts]
         self.algorithm = make_algorithm(cfg.algorithm)
         self.with_metrics = with_metrics
         self.clf = load_classifier() if with_metrics else None
@@ -229,9 +231,11 @@ class Trainer:
     # ---- logging ------------------------------------------------------------------------------
     def _log(self) -> None:
         h, cfg = self.history, self.cfg
-        with torch.no_grad():
+        # on the fixed evaluation batch; D's dropout masks seeded by the step so logs are reproducible
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(mix_seed(cfg.seeds[0] + DROPOUT_STREAM, -1 - self.step))
             x, y = self.game.split(self.z)
-            lx, ly = self.game.losses(x, y)  # on the fixed evaluation batch
+            lx, ly = self.game.losses(x, y)
         h["log_steps"].append(self.step)
         h["loss_x"].append([round(float(v), 5) for v in lx])
         h["loss_y"].append([round(float(v), 5) for v in ly])
@@ -283,7 +287,8 @@ class Trainer:
             "digits": list(cfg.digits), "algorithm": self.algorithm.config(),
             "game": {k: v for k, v in self.game.config().items()},
             "data": {**self.split.info(), "digits": list(cfg.digits), "n_train_digits": int(len(self.train_x)),
-                     "n_held_digits": int(len(self.held_x))},
+                     "n_held_digits": int(len(self.held_x)), "train_freqs": self.train_freqs,
+                     "frac_ones": self.train_freqs[1] if cfg.digits == (0, 1) else None},
             "seeds": list(cfg.seeds), "step": self.step, "config": cfg.to_json(),
             "metrics": getattr(self, "final_metrics", {}), "history": self.history,
             "command": command, "train_seconds": round(self.seconds, 1),
@@ -405,7 +410,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         until = args.steps or trainer.cfg.steps
         out = args.out or args.resume.parent
     else:
-        cfg = config_from_args(args)
+        try:
+            cfg = config_from_args(args)
+        except ValueError as e:
+            p.error(str(e))
         trainer = Trainer(cfg)
         until = cfg.steps
         out = args.out or REPO_ROOT / "runs" / "mnist" / (args.preset or cfg.algorithm["name"])
