@@ -82,8 +82,10 @@ class GradientAlgorithm(Algorithm):
 
     def scale(self, game: Game, v: Tensor) -> Tensor:
         """Multiply the x-part of ``v`` (B, D) by ``eta_x`` and the y-part by ``eta_y``."""
-        if self.eta_x == self.eta_y:
-            return self.eta_x * v
+        # decided on the fields, not by comparing step sizes: the spectrum module's sweeps set
+        # ``lr`` to a (B, 1) tensor of values, one per row
+        if self.lr_x is None and self.lr_y is None:
+            return self.lr * v
         vx, vy = game.split(v)
         return torch.cat([self.eta_x * vx, self.eta_y * vy], dim=1)
 

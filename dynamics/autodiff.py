@@ -125,7 +125,8 @@ def cg_solve(
     rr = batched_dot(r, r)  # (B,)
     bb = batched_dot(b, b)
     iters = torch.zeros(b.shape[0], dtype=torch.long, device=b.device)
-    active = ~((rr < tol * bb) | (rr < atol))
+    # "<=" so that an exactly zero residual (e.g. b = 0) stops at once instead of dividing 0 by 0
+    active = ~((rr <= tol * bb) | (rr <= atol))
     for _ in range(max_iter):
         if not bool(active.any()):
             break
@@ -139,7 +140,7 @@ def cg_solve(
         p = torch.where(active[:, None], r + beta[:, None] * p, p)
         rr = torch.where(active, rr_new, rr)
         iters = iters + active.long()
-        active = active & ~((rr < tol * bb) | (rr < atol))
+        active = active & ~((rr <= tol * bb) | (rr <= atol))
     return w, iters
 
 

@@ -2,9 +2,18 @@ r"""Any generator/discriminator pair as a :class:`dynamics.Game`, with S seeds t
 
 The iterate of the engine is ``z`` (S, P_x + P_y): row ``s`` is the flat parameter vector of seed
 ``s``'s generator (``x``, the min player) followed by its discriminator's (``y``, the max player).
-Losses are evaluated for all rows at once with ``torch.func.functional_call`` + ``vmap`` over the
-stacked parameters (the PyTorch model-ensembling recipe), so S seeds are the batch dimension of
-:func:`dynamics.run` and every registered algorithm trains them through the same classes.
+Losses are evaluated for all rows at once, so S seeds are the batch dimension of :func:`dynamics.run`
+and every registered algorithm trains them through the same classes. Plain MLPs (``nn.Sequential``
+of ``nn.Linear`` and elementwise activations, e.g. :mod:`gan_demo.models`) run as batched matmuls
+(``baddbmm``) on views of the flat parameters; any other module goes through
+``torch.func.functional_call`` + ``vmap`` over the stacked parameters (the model-ensembling recipe).
+
+Speed: the field ``xi`` (and ``xi_x``, ``xi_y``) is overridden with plain ``torch.autograd``: one
+forward pass, the generator's gradient from the logits on its own samples only, one reverse pass
+of V for both players when the game is zero-sum, and one autograd leaf per parameter tensor. Inside
+a ``torch.func`` transform (the engine's ``jvp``/``vjp``/Jacobians) the inherited ``torch.func``
+field is used instead, and under an outer autograd computation the graph is kept, so second-order
+algorithms differentiate through the same field.
 
 Randomness: the game is stochastic. :meth:`GANGame.sample` returns a copy holding this step's
 minibatch (real points, latent noise and, for WGAN-GP, interpolation weights). Row ``s`` draws
@@ -39,16 +48,21 @@ import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple, Optional
+from typing import Any, ClassVar, NamedTuple, Optional, Union
 
 import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
+from dynamics.autodiff import needs_graph
 from dynamics.game import Game
 from dynamics.params import hparam
 from dynamics.types import Tensor
 
+from .models import MLP, Discriminator
+
+#: a player's parameters: flat (S, P) or unflattened {name: (S, ...)}
+Params = Union[Tensor, dict[str, Tensor]]
 #: ``sampler(n, generator) -> (n, d)`` tensor on ``generator.device`` (any float dtype; it is cast)
 Sampler = Callable[[int, torch.Generator], Tensor]
 
@@ -68,6 +82,73 @@ def mix_seed(seed: int, step: int) -> int:
     v = ((v ^ (v >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
     v = ((v ^ (v >> 27)) * 0x94D049BB133111EB) & _MASK64
     return (v ^ (v >> 31)) & ((1 << 63) - 1)
+
+
+#: parameter-free, elementwise layers the batched-matmul fast path can apply as they are
+_ELEMENTWISE = (nn.ReLU, nn.Tanh, nn.LeakyReLU, nn.ELU, nn.Softplus, nn.Sigmoid, nn.Identity, nn.GELU, nn.SiLU)
+
+#: one layer of an MLP plan: ("linear", weight name, bias name or None) or ("act", module)
+PlanStep = tuple[Any, ...]
+
+
+def mlp_plan(module: nn.Module) -> Optional[tuple[tuple[PlanStep, ...], bool]]:
+    """The layers of a plain MLP as ``(steps, squeeze_last)``, or ``None`` for any other module.
+
+    Plain means ``nn.Sequential`` (or :class:`~gan_demo.models.MLP` / ``Discriminator`` with their
+    own forward) of ``nn.Linear`` and parameter-free elementwise activations. Such a module is run
+    for all rows at once with ``baddbmm`` on views of the flat parameters: the same numbers as
+    ``functional_call`` + ``vmap`` without their per-call Python overhead, which dominates on
+    2D-mixture nets. Anything else takes the general ``functional_call`` + ``vmap`` route.
+    """
+    squeeze = False
+    if type(module) is nn.Sequential:
+        seq, prefix = module, ""
+    elif isinstance(module, MLP) and type(module).forward in (MLP.forward, Discriminator.forward):
+        seq, prefix = module.net, "net."
+        squeeze = type(module).forward is Discriminator.forward
+    else:
+        return None
+    if type(seq) is not nn.Sequential:
+        return None
+    steps: list[PlanStep] = []
+    for name, layer in seq.named_children():
+        if type(layer) is nn.Linear:
+            steps.append(("linear", f"{prefix}{name}.weight", None if layer.bias is None else f"{prefix}{name}.bias"))
+        elif type(layer) in _ELEMENTWISE:
+            steps.append(("act", layer))
+        else:
+            return None
+    return tuple(steps), squeeze
+
+
+def run_plan(plan: tuple[tuple[PlanStep, ...], bool], params: dict[str, Tensor], u: Tensor) -> Tensor:
+    """Apply an :func:`mlp_plan` to inputs (S, N, n_in) with per-row parameters {name: (S, ...)}."""
+    steps, squeeze = plan
+    h = u
+    for step in steps:
+        if step[0] == "linear":
+            w = params[step[1]]  # (S, out, in)
+            if step[2] is None:
+                h = torch.bmm(h, w.transpose(1, 2))
+            else:
+                h = torch.baddbmm(params[step[2]].unsqueeze(1), h, w.transpose(1, 2))  # (S, N, out)
+        else:
+            h = step[1](h)
+    return h.squeeze(-1) if squeeze else h
+
+
+def _flat(grads: Sequence[Tensor], rows: int) -> Tensor:
+    """Per-parameter gradients [(S, ...)] -> one (S, P) row-major flat gradient (layout order)."""
+    return grads[0].reshape(rows, -1) if len(grads) == 1 else torch.cat([g.reshape(rows, -1) for g in grads], 1)
+
+
+def in_func_transform() -> bool:
+    """Whether a ``torch.func`` transform (grad, jvp, vjp, vmap) is active around this call.
+
+    Plain ``torch.autograd.grad`` must not run inside one; the game then takes the
+    ``torch.func`` route so that the engine's transforms compose through it.
+    """
+    return torch._C._functorch.peek_interpreter_stack() is not None
 
 
 # ---- flat parameters <-> modules ------------------------------------------------------------------
@@ -206,7 +287,6 @@ class GANGame(Game):
     """
 
     name: ClassVar[str] = "gan"
-    zero_sum: ClassVar[bool] = False
     stochastic: ClassVar[bool] = True
     divergence_bound: ClassVar[float] = 1e4
 
@@ -243,6 +323,8 @@ class GANGame(Game):
         object.__setattr__(self, "seeds", seeds)
         object.__setattr__(self, "_g_layout", ParamLayout.of(self.generator))
         object.__setattr__(self, "_d_layout", ParamLayout.of(self.discriminator))
+        object.__setattr__(self, "_g_plan", mlp_plan(self.generator))
+        object.__setattr__(self, "_d_plan", mlp_plan(self.discriminator))
         # probe the samplers once so bad ones fail here, not in the middle of a run
         g = torch.Generator().manual_seed(0)
         real = self.real_sampler(2, g)
@@ -259,6 +341,15 @@ class GANGame(Game):
         logits = self._d_raw(real)
         if logits.reshape(2, -1).shape[1] != 1:
             raise ValueError(f"discriminator must output one logit per point, got {tuple(logits.shape)}")
+
+    @property  # type: ignore[override]
+    def zero_sum(self) -> bool:
+        """True only for the saturating loss without R1/R2 (then ``l_y = -l_x``, ``loss()`` is V).
+
+        Zero-sum-only algorithms (and the one-pass zero-sum field) then apply; every other loss
+        is general-sum and goes through :meth:`losses`.
+        """
+        return self.loss_type == "saturating" and self.r1 == 0 and self.r2 == 0
 
     def _g_raw(self, noise: Tensor) -> Tensor:
         with torch.no_grad():  # a float copy: never mutate the caller's template
@@ -344,8 +435,10 @@ class GANGame(Game):
         cache = self.__dict__.setdefault("_eval_cache", {})
         key = (like.dtype, like.device)
         if key not in cache:
-            real, noise, eps = self.draw(mix_seed(self.eval_seed, -1), self.eval_size, like.device)
-            cache[key] = tuple(t.to(like.dtype) for t in (real, noise, eps))
+            # drawn outside any torch.func transform so that the cached tensors are plain
+            with torch._C._DisableFuncTorch():
+                real, noise, eps = self.draw(mix_seed(self.eval_seed, -1), self.eval_size, like.device)
+                cache[key] = tuple(t.to(like.dtype) for t in (real, noise, eps))
         return GANBatch(*(t.expand(like.shape[0], *t.shape) for t in cache[key]))
 
     def current_batch(self, like: Tensor) -> GANBatch:
@@ -355,22 +448,42 @@ class GANGame(Game):
         return b
 
     # ---- batched forward passes (vmap over rows) --------------------------------------------
-    def generate(self, x: Tensor, noise: Tensor) -> Tensor:
-        """Generated points (S, N, d) from generator parameters x (S, P_x) and noise (S, N, k)."""
-        params = self.g_layout.unflatten(x)
+    def generate(self, x: Params, noise: Tensor) -> Tensor:
+        """Generated points (S, N, d) from generator parameters x (S, P_x) and noise (S, N, k).
+
+        ``x`` may also be the unflattened ``{name: (S, ...)}`` dict (the field's leaves).
+        """
+        params = x if isinstance(x, dict) else self.g_layout.unflatten(x)
+        if self._g_plan is not None:  # type: ignore[attr-defined]
+            return run_plan(self._g_plan, params, noise)  # type: ignore[attr-defined]
         return vmap(lambda p, u: functional_call(self.generator, p, (u,)), randomness=self.randomness)(params, noise)
 
-    def discriminate(self, y: Tensor, pts: Tensor) -> Tensor:
-        """Logits (S, N) of discriminators y (S, P_y) on points (S, N, d) (or shared (N, d))."""
-        params = self.d_layout.unflatten(y)
+    def discriminate(self, y: Params, pts: Tensor) -> Tensor:
+        """Logits (S, N) of discriminators y (S, P_y) (or their dict) on points (S, N, d) (or shared (N, d))."""
+        params = y if isinstance(y, dict) else self.d_layout.unflatten(y)
+        rows = next(iter(params.values())).shape[0]
+        if self._d_plan is not None:  # type: ignore[attr-defined]
+            u = pts if pts.ndim == 3 else pts.expand(rows, *pts.shape)
+            return run_plan(self._d_plan, params, u).reshape(rows, -1)  # type: ignore[attr-defined]
         dims = (0, 0) if pts.ndim == 3 else (0, None)
         out = vmap(lambda p, u: functional_call(self.discriminator, p, (u,)), in_dims=dims,
                    randomness=self.randomness)(params, pts)
-        return out.reshape(y.shape[0], -1)
+        return out.reshape(rows, -1)
 
-    def input_grad(self, y: Tensor, pts: Tensor) -> Tensor:
-        """∇_u D_y(u) (S, N, d) at points (S, N, d): the penalties' and the app's gradient arrows."""
-        params = self.d_layout.unflatten(y)
+    def input_grad(self, y: Params, pts: Tensor) -> Tensor:
+        """∇_u D_y(u) (S, N, d) at points (S, N, d): the penalties' and the app's gradient arrows.
+
+        Differentiable in ``y`` and ``pts`` whenever gradients are being recorded (the penalties).
+        """
+        if not in_func_transform():
+            # recorded: a penalty inside a loss being differentiated
+            leaves = y.values() if isinstance(y, dict) else (y,)
+            keep = torch.is_grad_enabled() and (pts.requires_grad or any(t.requires_grad for t in leaves))
+            with torch.enable_grad():
+                u = pts if (keep and pts.requires_grad) else pts.detach().requires_grad_(True)
+                (g,) = torch.autograd.grad(self.discriminate(y, u).sum(), u, create_graph=keep)
+            return g
+        params = y if isinstance(y, dict) else self.d_layout.unflatten(y)
 
         def one(p: dict[str, Tensor], u: Tensor) -> Tensor:  # (N, d) -> (N, d)
             def total(v: Tensor) -> Tensor:
@@ -380,11 +493,16 @@ class GANGame(Game):
         return vmap(one, randomness=self.randomness)(params, pts)
 
     # ---- losses --------------------------------------------------------------------------------
-    def _logits(self, x: Tensor, y: Tensor, b: GANBatch) -> tuple[Tensor, Tensor, Tensor]:
+    def _logits(self, x: Params, y: Params, b: GANBatch) -> tuple[Tensor, Tensor, Tensor]:
         fake = self.generate(x, b.noise)  # (S, N, d)
-        d_real = self.discriminate(y, b.real)  # (S, N)
-        d_fake = self.discriminate(y, fake)  # (S, N)
+        d_real, d_fake = self._both_logits(y, b.real, fake)
         return fake, d_real, d_fake
+
+    def _both_logits(self, y: Params, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+        """D's logits (S, N), (S, N) on real and generated points in one pass over (S, 2N, d)."""
+        n = real.shape[1]
+        both = self.discriminate(y, torch.cat([real, fake], dim=1))  # (S, 2N)
+        return both[:, :n], both[:, n:]
 
     def _value(self, d_real: Tensor, d_fake: Tensor) -> Tensor:
         if self.loss_type in ("saturating", "non_saturating"):
@@ -392,22 +510,26 @@ class GANGame(Game):
             return -nn.functional.softplus(-d_real).mean(1) - nn.functional.softplus(d_fake).mean(1)
         return d_real.mean(1) - d_fake.mean(1)
 
-    def losses(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        """``(l_x, l_y)`` (S,), (S,) on this step's minibatch (the evaluation batch if un-sampled)."""
-        b = self.current_batch(x)
-        fake, d_real, d_fake = self._logits(x, y, b)
-        v = self._value(d_real, d_fake)  # (S,)
+    def generator_loss(self, d_fake: Tensor) -> Tensor:
+        """The generator's loss (S,) as a function of the logits on its samples (S, N) only.
+
+        (For the saturating loss the real-data term of V is constant in x and left out.) The app
+        differentiates this with respect to the generated points to draw GAN Lab's arrows.
+        """
+        if self.loss_type == "saturating":
+            return -nn.functional.softplus(d_fake).mean(1)
+        if self.loss_type == "non_saturating":
+            return nn.functional.softplus(-d_fake).mean(1)
+        return -d_fake.mean(1)
+
+    def _d_loss(self, y: Params, b: GANBatch, fake: Tensor, d_real: Tensor, d_fake: Tensor,
+                v: Optional[Tensor] = None) -> Tensor:
+        """The discriminator's loss (S,) from its logits; the penalties treat ``fake`` as points."""
         lt = self.loss_type
-        if lt == "saturating":
-            l_x = v
-        elif lt == "non_saturating":
-            l_x = nn.functional.softplus(-d_fake).mean(1)
-        else:
-            l_x = -d_fake.mean(1)
         if lt == "hinge":
             l_y = torch.relu(1.0 - d_real).mean(1) + torch.relu(1.0 + d_fake).mean(1)
         else:
-            l_y = -v
+            l_y = -(self._value(d_real, d_fake) if v is None else v)
         if lt == "wgan_gp" and self.gp_weight > 0:
             # the penalty is a function of y only (fake enters as a point); x's loss is unaffected
             hat = b.eps * b.real + (1.0 - b.eps) * fake  # (S, N, d)
@@ -417,7 +539,84 @@ class GANGame(Game):
             l_y = l_y + 0.5 * self.r1 * self.input_grad(y, b.real).pow(2).sum(2).mean(1)
         if self.r2 > 0:
             l_y = l_y + 0.5 * self.r2 * self.input_grad(y, fake).pow(2).sum(2).mean(1)
-        return l_x, l_y
+        return l_y
+
+    def losses(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """``(l_x, l_y)`` (S,), (S,) on this step's minibatch (the evaluation batch if un-sampled)."""
+        b = self.current_batch(x)
+        fake, d_real, d_fake = self._logits(x, y, b)
+        v = self._value(d_real, d_fake)  # (S,)
+        l_x = v if self.loss_type == "saturating" else self.generator_loss(d_fake)
+        return l_x, self._d_loss(y, b, fake, d_real, d_fake, v)
+
+    # ---- the field: plain autograd, each player's gradient from what it needs -------------------
+    def _field(self, z: Tensor, want_x: bool, want_y: bool) -> tuple[Optional[Tensor], Optional[Tensor]]:
+        """``(grad_x l_x, grad_y l_y)`` (either may be skipped) with one forward pass.
+
+        The generator's gradient needs only the logits on its own samples; the discriminator's
+        needs no graph through the generator. Zero-sum: one reverse pass of V for both players.
+        When ``z`` is itself being differentiated (Jacobian products, unrolling), the graph is
+        kept (``create_graph``) and nothing is detached, so cross-derivatives stay exact.
+        """
+        x, y = self.split(z)
+        create = needs_graph(z)
+        b = self.current_batch(z)
+        opts = dict(create_graph=create, allow_unused=True, materialize_grads=True)
+        with torch.enable_grad():
+            if create:  # differentiate with respect to (views of) z itself
+                xx, yy = x, y
+                wrt_x, wrt_y = [x], [y]
+            else:
+                # one leaf per parameter tensor: gradients with respect to views of one flat leaf
+                # would each be scattered into a zero (S, P) buffer and summed (half the time)
+                xx = self._leaves(self.g_layout, x, want_x)
+                yy = self._leaves(self.d_layout, y, want_y)
+                wrt_x, wrt_y = list(xx.values()), list(yy.values())
+            fake = self.generate(xx, b.noise)  # (S, N, d); no graph when only y's gradient is wanted
+            if not want_y:  # the generator's loss needs the logits on its own samples only
+                d_fake = self.discriminate(yy, fake)  # (S, N)
+                gx = torch.autograd.grad(self.generator_loss(d_fake).sum(), wrt_x, **opts)
+                return _flat(gx, z.shape[0]), None
+            d_real, d_fake = self._both_logits(yy, b.real, fake)  # (S, N) each
+            if want_x and self.zero_sum:
+                g = torch.autograd.grad(self._value(d_real, d_fake).sum(), wrt_x + wrt_y, **opts)
+                return _flat(g[: len(wrt_x)], z.shape[0]), -_flat(g[len(wrt_x) :], z.shape[0])
+            l_y = self._d_loss(yy, b, fake, d_real, d_fake)
+            gx = None
+            if want_x:
+                gx = _flat(torch.autograd.grad(self.generator_loss(d_fake).sum(), wrt_x, retain_graph=True, **opts),
+                           z.shape[0])
+            gy = torch.autograd.grad(l_y.sum(), wrt_y, **opts)
+            return gx, _flat(gy, z.shape[0])
+
+    @staticmethod
+    def _leaves(layout: ParamLayout, flat: Tensor, grad: bool) -> dict[str, Tensor]:
+        """{name: (S, ...)} views of ``flat``, each its own autograd leaf when ``grad``."""
+        params = layout.unflatten(flat.detach())
+        return {n: p.detach().requires_grad_(True) for n, p in params.items()} if grad else params
+
+    def xi(self, z: Tensor) -> Tensor:
+        """The descent field (S, P_x + P_y) (``torch.func`` route inside a transform)."""
+        if in_func_transform():
+            return super().xi(z)
+        gx, gy = self._field(z, True, True)
+        return torch.cat([gx, gy], dim=1)
+
+    def xi_x(self, z: Tensor) -> Tensor:
+        """``grad_x l_x`` (S, P_x): a generator and a discriminator pass on the fake samples only."""
+        if in_func_transform():
+            return super().xi_x(z)
+        return self._field(z, True, False)[0]
+
+    def xi_y(self, z: Tensor) -> Tensor:
+        """``grad_y l_y`` (S, P_y): no gradient through the generator."""
+        if in_func_transform():
+            return super().xi_y(z)
+        return self._field(z, False, True)[1]
+
+    def loss(self, x: Tensor, y: Tensor) -> Tensor:
+        """The zero-sum objective V (S,) (meaningful when :attr:`zero_sum`; see :meth:`value`)."""
+        return self.value(x, y)
 
     def value(self, x: Tensor, y: Tensor) -> Tensor:
         """The un-penalised objective (S,) (what ``Trajectory.f`` reports).

@@ -344,6 +344,85 @@ def test_greedy_gaussian_variant_matches_scalar_reference() -> None:
     assert (int((flags == FLAG_ACCEPTED).sum()), int((flags == FLAG_REJECTED).sum())) == (acc, rej)
 
 
+def _adam_scalar(g: float, m: float, v: float, t: int, b1: float = 0.5, b2: float = 0.999,
+                 eps: float = 1e-8) -> tuple[float, float, float]:
+    """torch.optim.Adam on one scalar: (direction, m, v) at step count t (this step included)."""
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    return (m / (1 - b1**t)) / (math.sqrt(v / (1 - b2**t)) + eps), m, v
+
+
+@pytest.mark.parametrize("variant", ["gaussian", "mnist"])
+def test_greedy_adam_matches_scalar_reference(variant: str) -> None:
+    # independent scalar loop on f = xy (ξ_x = y, ξ_y = −x): Adam steps for both players, one
+    # optimiser per player (D's step count grows by k per iteration); a rejection restores the
+    # weights only, never the moments (the notebooks restore models, not optimiser slots)
+    ex, ey, rate, k, n = 0.1, 0.05, 4 if variant == "gaussian" else 5, 6 if variant == "gaussian" else 2, 60
+    x, y, f = 1.0, 1.0, 1e7
+    mx = vx = my = vy = 0.0
+    tx = ty = acc = rej = 0
+    for i in range(n):
+        if variant == "gaussian":
+            f_old = f
+            tx, ty = tx + 1, ty + 1
+            dx, mx, vx = _adam_scalar(y, mx, vx, tx)
+            dy, my, vy = _adam_scalar(-x, my, vy, ty)
+            xn, yn = x - ex * dx, y - ey * dy
+            d_steps = k - 1
+        else:
+            f_old = x * y
+            tx += 1
+            dx, mx, vx = _adam_scalar(y, mx, vx, tx)
+            xn, yn = x - ex * dx, y
+            d_steps = k
+        for _ in range(d_steps):
+            ty += 1
+            dy, my, vy = _adam_scalar(-xn, my, vy, ty)
+            yn = yn - ey * dy
+        fn = xn * yn
+        if i % rate != 0 and fn > f_old:
+            rej += 1
+            if variant == "gaussian":
+                y = yn  # the Gaussian notebook restores G only
+        else:
+            acc += i % rate != 0
+            x, y = xn, yn
+        f = fn
+    traj = run("greedy_minmax", steps=n, variant=variant, rate=rate, k=k, optimizer="adam", lr=0.1, lr_x=ex, lr_y=ey,
+               beta1=0.5)
+    np.testing.assert_allclose(final(traj), (x, y), rtol=1e-12)
+    flags = traj.extras["greedy_flag"][1:, 0]
+    assert (int((flags == FLAG_ACCEPTED).sum()), int((flags == FLAG_REJECTED).sum())) == (acc, rej)
+    assert rej > 5 and acc > 5  # both branches exercised
+    st = traj.state
+    assert (int(st.t_x[0]), int(st.t_y[0])) == (tx, ty) == (n, n * k)
+    np.testing.assert_allclose(st.m[0].numpy(), (mx, my), rtol=1e-12)
+    np.testing.assert_allclose(st.v[0].numpy(), (vx, vy), rtol=1e-12)
+
+
+def test_greedy_adam_rate_one_is_alternating_adam() -> None:
+    a = run("greedy_minmax", rate=1, optimizer="adam", lr=0.1, beta1=0.5)
+    b = run("adam", order="x_first", lr=0.1, beta1=0.5)
+    torch.testing.assert_close(a.z, b.z, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("variant", ["gaussian", "mnist"])
+def test_greedy_adam_rows_independent_and_resumable(variant: str) -> None:
+    # the registry-driven tests run the default (sgd); the Adam state gets the same checks here
+    game = dynamics.make_game("dirac_gan", preset="nsgan_r1")
+    algo = dynamics.make_algorithm("greedy_minmax", variant=variant, rate=3, k=2, optimizer="adam", lr=0.05)
+    z0 = torch.randn(3, game.dim, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    full = dynamics.run(game, algo, z0, steps=8)
+    for b in range(3):
+        alone = dynamics.run(game, algo, z0[b : b + 1], steps=8)
+        torch.testing.assert_close(full.z[:, b], alone.z[:, 0], rtol=0, atol=1e-12)
+        assert torch.equal(full.extras["greedy_flag"][:, b], alone.extras["greedy_flag"][:, 0])
+    first = dynamics.run(game, algo, z0, steps=4)
+    rest = dynamics.run(game, algo, first.z_final, steps=4, state=first.state, start_step=4)
+    torch.testing.assert_close(rest.z, full.z[4:], rtol=0, atol=0)
+    assert (full.extras["greedy_flag"][1:] == FLAG_REJECTED).any()
+
+
 def test_greedy_temperature_draws_are_reproducible_and_batch_free() -> None:
     algo = dynamics.make_algorithm("greedy_minmax", temperature=True, seed=7)
     z = torch.randn(3, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)

@@ -16,6 +16,37 @@ from .gda import alternate
 from .momentum import UPDATE_ORDERS
 
 
+def adam_direction(g: Tensor, m: Tensor, v: Tensor, t: Tensor | float, beta1: float, beta2: float, eps: float,
+                   shift: float = 0.0) -> tuple[Tensor, Tensor, Tensor]:
+    """One ``torch.optim.Adam`` direction (ε inside the bias correction) and the new moments.
+
+    Pure and shared by every algorithm that takes Adam steps (``adam``, ``unrolled``,
+    ``greedy_minmax``), so the update rule lives in one place.
+
+    Args:
+        g: Gradient (B, n) of the player's own loss.
+        m: First moment (B, n) before the step.
+        v: Second moment (B, n) before the step.
+        t: Step count *including* this step, broadcastable to ``g``: a () tensor or float shared
+            by all rows, or (B, 1) per row.
+        beta1: First-moment decay.
+        beta2: Second-moment decay.
+        eps: Added to the square root of the bias-corrected second moment.
+        shift: Added under the square root (0 = plain Adam); a tiny positive value keeps a
+            derivative *through* the step finite where ``v = 0`` (unrolled's inner loop).
+
+    Returns:
+        ``(direction, m, v)``: the step is ``theta - lr * direction``.
+
+    """
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    root = v_hat.sqrt() if shift == 0.0 else torch.sqrt(v_hat + shift)
+    return m_hat / (root + eps), m, v
+
+
 class AdamState(NamedTuple):
     m: Tensor  # (B, D) first moment
     v: Tensor  # (B, D) second moment
@@ -52,11 +83,7 @@ class Adam(GradientAlgorithm):
         return AdamState(torch.zeros_like(z), torch.zeros_like(z), torch.zeros((), dtype=z.dtype, device=z.device))
 
     def _direction(self, g: Tensor, m: Tensor, v: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        m = self.beta1 * m + (1 - self.beta1) * g
-        v = self.beta2 * v + (1 - self.beta2) * g * g
-        m_hat = m / (1 - self.beta1**t)
-        v_hat = v / (1 - self.beta2**t)
-        return m_hat / (v_hat.sqrt() + self.eps), m, v
+        return adam_direction(g, m, v, t, self.beta1, self.beta2, self.eps)
 
     def step(self, game: Game, z: Tensor, state: AdamState) -> tuple[Tensor, AdamState]:
         t = state.t + 1

@@ -14,9 +14,11 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
+from .adam import adam_direction
 
 VARIANTS = ("mnist", "gaussian")
 REVERTS = ("auto", "both", "x")
+OPTIMIZERS = ("sgd", "adam")
 
 #: values of the per-step flag reported as ``greedy_flag``
 FLAG_NONE, FLAG_ACCEPTED, FLAG_REJECTED, FLAG_UNCONDITIONAL = 0, 1, 2, 3
@@ -28,6 +30,18 @@ class GreedyState(NamedTuple):
     f_ref: Tensor  # (B,) loss after the previous iteration (the Gaussian notebook's f)
     flag: Tensor  # (B,) long: FLAG_* of the last iteration
     t: Tensor  # (B,) long: iterations taken
+
+
+class GreedyAdamState(NamedTuple):
+    """:class:`GreedyState` plus both players' Adam moments and per-player Adam step counts."""
+
+    f_ref: Tensor  # (B,)
+    flag: Tensor  # (B,) long
+    t: Tensor  # (B,) long: iterations taken
+    m: Tensor  # (B, D) first moments (x part: generator's Adam, y part: discriminator's)
+    v: Tensor  # (B, D) second moments
+    t_x: Tensor  # (B,) long: Adam steps the generator has taken (1 per iteration)
+    t_y: Tensor  # (B,) long: Adam steps the discriminator has taken (k per iteration)
 
 
 @register_algorithm("greedy_minmax")
@@ -54,12 +68,22 @@ class GreedyMinMax(GradientAlgorithm):
     3 unconditional (0 before the first step). On general-sum games the test uses
     ``game.value`` (the min player's loss).
 
+    With ``optimizer="adam"`` every step above (the proposal and the $k$ responses) is an Adam
+    step (``torch.optim.Adam`` semantics, one optimiser per player, so the discriminator's step
+    count grows by $k$ per iteration) instead of a plain gradient step, as in both notebooks. A
+    rejection restores the *weights* only: the Adam moments and step counts keep the rejected
+    steps' updates, because the notebooks restore the models (Keras ``set_weights`` / a model
+    copy) and never the optimiser's slots.
+
     On $f = xy$ ($\eta = 0.1$, rate 5, $k = 1$, $z_0 = (1, 1)$) 100 iterations give 20 accepted,
     60 rejected and 20 unconditional steps, ending at $(0.0685192059, -1.3732791118)$.
 
     Defaults from the authors' code (0-1 MNIST): rate 5, $k = 1$ (Adam lr $2\cdot10^{-4}$,
-    $\beta_1 = 0.5$ there); the Gaussian notebook uses rate 4, $k = 6$; the decreasing-temperature
-    notebook $\tau_0 = 4$, $s = 20000$.
+    $\beta_1 = 0.5$ there); the Gaussian notebook uses rate 4, $k = 6$ with Adam lr$_G = 10^{-3}$,
+    lr$_D = 10^{-4}$, $\beta_1 = 0.5$; the decreasing-temperature notebook $\tau_0 = 4$,
+    $s = 20000$. (The notebooks' Keras/TF Adam puts $\epsilon$ outside the bias correction, and the
+    MNIST notebook shares one step counter between both players; both differ from ours by
+    $O(\epsilon)$ or only in the first few bias-corrected steps.)
 
     References:
         Mangoubi, Sachdeva, Vishnoi, "A Provably Convergent and Practical Algorithm for Min-max
@@ -81,11 +105,20 @@ class GreedyMinMax(GradientAlgorithm):
     temp_offset: float = hparam(4.0, low=0.0, high=1000.0, advanced=True, help="τ₀ in τ_j = τ₀ + exp((j/s)²)")
     temp_scale: float = hparam(20000.0, low=1.0, high=1e9, log=True, advanced=True, help="s in τ_j = τ₀ + exp((j/s)²)")
     seed: int = hparam(0, low=0, high=2**31 - 1, help="seed of the temperature draws")
+    optimizer: str = hparam("sgd", choices=OPTIMIZERS,
+                            help="each player's step: plain gradient step or Adam (the notebooks use Adam)")
+    beta1: float = hparam(0.5, low=0.0, high=0.9999, advanced=True, help="Adam β₁ (optimizer='adam')")
+    beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam β₂ (optimizer='adam')")
+    eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="Adam ε (optimizer='adam')")
 
     def init(self, game: Game, z: Tensor) -> State:
         n = z.shape[0]
         zeros = torch.zeros(n, dtype=torch.long, device=z.device)
-        return GreedyState(torch.full((n,), _F_INIT, dtype=z.dtype, device=z.device), zeros, zeros.clone())
+        f0 = torch.full((n,), _F_INIT, dtype=z.dtype, device=z.device)
+        if self.optimizer == "sgd":
+            return GreedyState(f0, zeros, zeros.clone())
+        return GreedyAdamState(f0, zeros, zeros.clone(), torch.zeros_like(z), torch.zeros_like(z), zeros.clone(),
+                               zeros.clone())
 
     def report(self, game: Game, z: Tensor, state: State) -> dict[str, Tensor]:
         return {"greedy_flag": state.flag}
@@ -103,18 +136,41 @@ class GreedyMinMax(GradientAlgorithm):
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         x, y = game.split(z)
+        adam = self.optimizer == "adam"
+        if adam:
+            mx, my = game.split(state.m)
+            vx, vy = game.split(state.v)
+            t_x, t_y = state.t_x, state.t_y
+
+        def x_dir(g: Tensor) -> Tensor:  # (B, dx) -> the generator's step direction
+            nonlocal mx, vx, t_x
+            if not adam:
+                return g
+            t_x = t_x + 1
+            d, mx, vx = adam_direction(g, mx, vx, t_x.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps)
+            return d
+
+        def y_dir(g: Tensor) -> Tensor:  # (B, dy) -> the discriminator's step direction
+            nonlocal my, vy, t_y
+            if not adam:
+                return g
+            t_y = t_y + 1
+            d, my, vy = adam_direction(g, my, vy, t_y.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps)
+            return d
+
         if self.variant == "mnist":
             f_old = game.value(x, y)  # (B,)
-            x_new = x - self.eta_x * game.xi_x(z)
+            x_new = x - self.eta_x * x_dir(game.xi_x(z))
             w = game.project(game.join(x_new, y))
             d_steps = self.k
         else:
             f_old = state.f_ref
-            w = game.project(z - self.scale(game, game.xi(z)))
+            gx, gy = game.split(game.xi(z))  # one simultaneous step of both players
+            w = game.project(game.join(x - self.eta_x * x_dir(gx), y - self.eta_y * y_dir(gy)))
             d_steps = self.k - 1
         for _ in range(d_steps):
             xw, yw = game.split(w)
-            w = game.project(game.join(xw, yw - self.eta_y * game.xi_y(w)))
+            w = game.project(game.join(xw, yw - self.eta_y * y_dir(game.xi_y(w))))
         f_new = game.value(*game.split(w))  # (B,)
         uncond = self._unconditional(state.t)  # (B,)
         reject = ~uncond & (f_new > f_old)
@@ -122,8 +178,11 @@ class GreedyMinMax(GradientAlgorithm):
         restored = game.join(x, game.split(w)[1]) if revert_x else z
         z_next = torch.where(reject[:, None], restored, w)
         flag = torch.where(uncond, FLAG_UNCONDITIONAL, torch.where(reject, FLAG_REJECTED, FLAG_ACCEPTED))
-        return z_next, GreedyState(f_new, flag, state.t + 1)
+        if not adam:
+            return z_next, GreedyState(f_new, flag, state.t + 1)
+        # the optimiser state is never restored: a rejected step's moments stay (as in the notebooks)
+        return z_next, GreedyAdamState(f_new, flag, state.t + 1, game.join(mx, my), game.join(vx, vy), t_x, t_y)
 
 
-__all__ = ["GreedyMinMax", "GreedyState", "VARIANTS", "REVERTS", "FLAG_NONE", "FLAG_ACCEPTED",
-           "FLAG_REJECTED", "FLAG_UNCONDITIONAL"]
+__all__ = ["GreedyMinMax", "GreedyState", "GreedyAdamState", "VARIANTS", "REVERTS", "OPTIMIZERS", "FLAG_NONE",
+           "FLAG_ACCEPTED", "FLAG_REJECTED", "FLAG_UNCONDITIONAL"]

@@ -13,6 +13,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
+from .adam import adam_direction
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -69,13 +70,8 @@ class Unrolled(GradientAlgorithm):
 
     def _adam(self, g: Tensor, m: Tensor, v: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """One Adam direction from moments (m, v) at step count t (B,) (already incremented)."""
-        m = self.beta1 * m + (1.0 - self.beta1) * g
-        v = self.beta2 * v + (1.0 - self.beta2) * g * g
-        tf = t.to(g.dtype)[:, None]
-        m_hat = m / (1.0 - self.beta1 ** tf)
-        v_hat = v / (1.0 - self.beta2 ** tf)
         # the tiny shift keeps the unrolled derivative finite where v = 0 (sqrt'(0) = inf)
-        return m_hat / (torch.sqrt(v_hat + 1e-30) + self.eps), m, v
+        return adam_direction(g, m, v, t.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps, shift=1e-30)
 
     def _unrolled_y(self, game: Game, x: Tensor, y: Tensor, st: Optional[UnrolledAdamState],
                     first: list[Tensor]) -> Tensor:

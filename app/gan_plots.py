@@ -1,0 +1,123 @@
+"""Plotly figures for the 2D GAN page (pure functions: arrays in, figures out; no st.* here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Optional
+
+import numpy as np
+import plotly.graph_objects as go
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+
+
+def color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def gan_figure(real: np.ndarray, fake: Optional[np.ndarray], box: tuple, *, title: str = "",
+               heat: Optional[tuple[np.ndarray, np.ndarray, np.ndarray]] = None,
+               manifold: Optional[np.ndarray] = None, arrows: Optional[tuple[np.ndarray, np.ndarray]] = None,
+               centres: Optional[np.ndarray] = None, size: int = 420, fake_color: str = PALETTE[0]) -> go.Figure:
+    """GAN Lab's layers in one square panel, each optional.
+
+    Args:
+        real: (n, 2) real points.
+        fake: (m, 2) generated points.
+        box: ((x0, x1), (y0, y1)).
+        title: Panel title.
+        heat: (xs (n,), ys (n,), σ(D) (n, n)) discriminator heatmap.
+        manifold: (L, M, 2) polylines of the warped latent grid.
+        arrows: (points (k, 2), directions (k, 2)) generator gradient arrows.
+        centres: (K, 2) mode centres.
+        size: Pixel size.
+        fake_color: Colour of the generated points.
+
+    """
+    fig = go.Figure()
+    if heat is not None:
+        xs, ys, p = heat
+        fig.add_trace(go.Heatmap(x=xs, y=ys, z=p, zmin=0, zmax=1, colorscale="RdBu", reversescale=True, opacity=0.55,
+                                 showscale=False, name="σ(D)", hovertemplate="σ(D)=%{z:.2f}<extra></extra>"))
+    if manifold is not None:
+        xs_l, ys_l = [], []
+        for line in manifold:
+            xs_l += list(line[:, 0]) + [None]
+            ys_l += list(line[:, 1]) + [None]
+        fig.add_trace(go.Scatter(x=xs_l, y=ys_l, mode="lines", line=dict(color="rgba(60,60,60,0.35)", width=1),
+                                 name="G manifold", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
+                             marker=dict(size=3, color="rgba(30,30,30,0.35)")))
+    if centres is not None:
+        fig.add_trace(go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="markers", name="modes",
+                                 marker=dict(size=9, symbol="x-thin", line=dict(width=2, color="black"))))
+    if fake is not None:
+        fig.add_trace(go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
+                                 marker=dict(size=3, color=fake_color, opacity=0.7)))
+    if arrows is not None:
+        pts, d = arrows
+        scale = 0.08 * (box[0][1] - box[0][0]) / max(float(np.abs(d).max()), 1e-12)
+        xs_a, ys_a = [], []
+        for p, v in zip(pts, d):
+            xs_a += [p[0], p[0] + scale * v[0], None]
+            ys_a += [p[1], p[1] + scale * v[1], None]
+        fig.add_trace(go.Scatter(x=xs_a, y=ys_a, mode="lines", line=dict(color="#ff7f0e", width=1.2),
+                                 name="G gradient", hoverinfo="skip"))
+    fig.update_layout(title=dict(text=title, font=dict(size=14)), width=size, height=size,
+                      margin=dict(l=10, r=10, t=36, b=10), showlegend=False, plot_bgcolor="white")
+    fig.update_xaxes(range=list(box[0]), showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=list(box[1]), showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def occupancy_figure(steps: np.ndarray, occupancy: np.ndarray, title: str = "",
+                     mark: Optional[int] = None) -> go.Figure:
+    """Mode × iteration heatmap of the occupancy h_t (T, K): the picture of mode cycling."""
+    T, K = occupancy.shape
+    fig = go.Figure(go.Heatmap(x=steps, y=[f"mode {k}" for k in range(K)], z=occupancy.T, zmin=0,
+                               zmax=max(0.5, float(occupancy.max())), colorscale="Viridis",
+                               colorbar=dict(title="share", thickness=10),
+                               hovertemplate="step %{x}<br>%{y}: %{z:.2f}<extra></extra>"))
+    if mark is not None:
+        fig.add_vline(x=mark, line=dict(color="white", dash="dot"))
+    fig.update_layout(title=dict(text=title, font=dict(size=14)), height=120 + 14 * K,
+                      margin=dict(l=10, r=10, t=36, b=30), xaxis_title="iteration")
+    return fig
+
+
+def curves_figure(steps: Sequence[np.ndarray], series: Sequence[np.ndarray], labels: Sequence[str], *, ylabel: str,
+                  mark: Optional[int] = None) -> go.Figure:
+    """One line per algorithm (mean over seeds if 2D (T, S), with a min–max band)."""
+    fig = go.Figure()
+    for i, (s, y, lab) in enumerate(zip(steps, series, labels)):
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] > 1:
+            lo, hi = np.nanmin(y, 1), np.nanmax(y, 1)
+            fig.add_trace(go.Scatter(x=np.concatenate([s, s[::-1]]), y=np.concatenate([hi, lo[::-1]]), fill="toself",
+                                     line=dict(width=0), fillcolor=color(i), opacity=0.15, hoverinfo="skip",
+                                     showlegend=False))
+            y = np.nanmean(y, 1)
+        elif y.ndim == 2:
+            y = y[:, 0]
+        fig.add_trace(go.Scatter(x=s, y=y, mode="lines+markers", name=lab, line=dict(color=color(i))))
+    if mark is not None:
+        fig.add_vline(x=mark, line=dict(color="grey", dash="dot"))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=20, b=30), xaxis_title="iteration", yaxis_title=ylabel,
+                      legend=dict(orientation="h"))
+    return fig
+
+
+def eigen_figure(vals: Sequence[np.ndarray], labels: Sequence[str], title: str = "") -> go.Figure:
+    """Eigenvalues of the game Jacobian in the complex plane (Re > 0: locally attracting for GDA flow)."""
+    fig = go.Figure()
+    for i, (v, lab) in enumerate(zip(vals, labels)):
+        v = np.asarray(v)
+        fig.add_trace(go.Scatter(x=v.real, y=v.imag, mode="markers", name=lab, marker=dict(size=6, color=color(i))))
+    fig.add_vline(x=0, line=dict(color="grey", width=1))
+    fig.add_hline(y=0, line=dict(color="grey", width=1))
+    fig.update_layout(title=dict(text=title, font=dict(size=13)), height=360, margin=dict(l=10, r=10, t=40, b=30),
+                      xaxis_title="Re λ", yaxis_title="Im λ")
+    return fig
+
+
+__all__ = ["gan_figure", "occupancy_figure", "curves_figure", "eigen_figure", "color", "PALETTE"]
