@@ -132,13 +132,13 @@ def test_cli_parsing():
     with pytest.raises(ValueError, match="multiple of log_every"):
         tiny_cfg(eval_every=3)
     with pytest.raises(SystemExit):
-        main(["--preset", "exp2-alt_gda", "--algorithm", "no_such_algo"])
+        main(["--preset", "exp2-gda", "--algorithm", "no_such_algo"])
 
 
 def test_preset_config():
     import argparse
 
-    ns = argparse.Namespace(preset="exp2-adam", algorithm=None, hp=["lr=1e-3"], arch=None, loss_type=None,
+    ns = argparse.Namespace(preset="exp2-gda", algorithm=None, hp=["lr=1e-3"], arch=None, loss_type=None,
                             batch_size=None, steps=7, init=None, log_every=None, eval_every=None,
                             snapshot_every=None, checkpoint_every=None, eval_n=None, digits=None, seeds="3,4")
     cfg = config_from_args(ns)
