@@ -37,6 +37,10 @@ def test_snapshot_gif_frames():
 
     back = iio.imread(gif, index=None)
     assert back.shape[0] == 3 and back.shape[1:3] == frames.shape[1:3]
+    from app.export import encode_gif  # the app's shared writer, which the tab uses
+
+    back = iio.imread(encode_gif(frames, fps=4), index=None)
+    assert back.shape[0] == 3 and back.shape[1:3] == frames.shape[1:3]
 
 
 def test_figures():

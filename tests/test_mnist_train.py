@@ -171,3 +171,10 @@ def test_class_metrics_known_answers():
     assert abs(m["label_tv"] - 0.8) < 1e-9 and m["hq_frac"] == 1.0
     m01 = class_metrics(probs, (0, 1))
     assert m01["class_hist"] == [0.5, 0.5] and abs(m01["rev_kl"]) < 1e-12
+
+
+def test_digit_switches():
+    from gan_demo.mnist.report import digit_switches
+
+    assert digit_switches([0.0, 0.0, 1.0, 1.0, 0.5, 0.0, 1.0]) == 3  # mixed evaluations are skipped
+    assert digit_switches([1.0] * 5) == 0
