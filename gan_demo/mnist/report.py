@@ -16,8 +16,8 @@ def digit_switches(ones: list[float], share: float = 0.9) -> int:
 
 def table() -> str:
     rows = ["| checkpoint | data | algorithm | it. | classes covered (≥1 / ≥20 %·N/K) | class histogram | "
-            "KL(p̂‖U) | FID | KID | real floor FID / KID | CPU s | MB |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "KL(p̂‖U) | HQ (max softmax ≥ 0.9) | FID | KID | real floor FID / KID | CPU s | MB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in list_shipped():
         meta = json.loads((SHIPPED_DIR / f"{name}.json").read_text())
         m = meta["metrics"]
@@ -30,6 +30,7 @@ def table() -> str:
         f = m["real_floor"]
         rows.append(f"| `{name}` | {data}, N={m['n_samples']} | {a['name']} ({hp}) | {meta['step']} | "
                     f"{per['classes_covered']} / {per['classes_well_covered']} | {hist} | {per['rev_kl']:.3f} | "
+                    f"{per['hq_frac']:.2f} | "
                     f"{per['fid']:.1f} | {per['kid']:.2f} | {f['fid']:.2f} / {f['kid']:.2f} | "
                     f"{meta['train_seconds']:.0f} | {size / 2**20:.1f} |")
     zero_one = [n for n in list_shipped() if json.loads((SHIPPED_DIR / f"{n}.json").read_text())["digits"] == [0, 1]]
