@@ -393,7 +393,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    p = argparse.ArgumentParser(description="Train an MNIST GAN with any registered dynamics algorithm.",
+    p = argparse.ArgumentParser(prog="python -m gan_demo.mnist.train",
+                                description="Train an MNIST GAN with any registered dynamics algorithm.",
                                 epilog=f"presets: {', '.join(PRESETS)}")
     p.add_argument("--preset", choices=sorted(PRESETS), help="a seed-paper experiment (flags below override it)")
     p.add_argument("--arch", choices=ARCHES)
