@@ -150,8 +150,10 @@ def game_box(game_cfg: GameConfig) -> tuple[tuple[float, float], tuple[float, fl
 
 def field_grid(game_cfg: GameConfig, n: int = 80, m: int = 17,
                box: Optional[tuple[tuple[float, float], tuple[float, float]]] = None) -> FieldGrid:
-    """F and -xi over the box. For games with vector players only the equilibrium is kept
-    (``planar=False``): a 2-D slice of a high-dimensional f would mislead.
+    """The objective f and the flow -xi over the box.
+
+    For games with vector players only the equilibrium is kept (``planar=False``): a 2-D slice of a high-
+    dimensional f would mislead.
     """
     n = int(np.clip(n, 8, MAX_FIELD_RES))
     m = int(np.clip(m, 5, 41))

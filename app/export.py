@@ -30,9 +30,10 @@ import argparse
 import functools
 import io
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Optional
 
 import matplotlib
 
@@ -73,6 +74,7 @@ def render_frames(setup: Setup, n_frames: int, width: int = 480, height: int = 4
 
     Returns:
         The frames as one uint8 array.
+
     """
     _check(n_frames, width, height)
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
@@ -123,8 +125,10 @@ def mp4_available() -> bool:
 
 
 def encode_mp4(frames: np.ndarray, fps: float = 25) -> bytes:
-    """Frames (N, H, W, 3) uint8 -> H.264 MP4 bytes (needs ``imageio-ffmpeg``; sizes are padded to
-    multiples of 16 by ffmpeg's macro blocks, so use sizes like 480)."""
+    """Frames (N, H, W, 3) uint8 -> H.264 MP4 bytes.
+
+    Needs ``imageio-ffmpeg``; sizes are padded to multiples of 16 by ffmpeg's macro blocks, so use sizes like 480).
+    """
     if not mp4_available():
         raise RuntimeError("MP4 export needs the optional package imageio-ffmpeg (pip install imageio-ffmpeg)")
     import imageio.v3 as iio
@@ -144,8 +148,10 @@ def encode_png(frame: np.ndarray) -> bytes:
 
 def animation_bytes(setup: Setup, fmt: str, *, n_frames: int = 200, size: int | tuple[int, int] = 480,
                     fps: float = 25, frame: Optional[int] = None) -> bytes:
-    """Render and encode in one call. ``fmt`` is "gif", "mp4" or "png" (``frame`` picks which
-    frame the PNG shows; default the last)."""
+    """Render and encode in one call.
+
+    ``fmt`` is "gif", "mp4" or "png" (``frame`` picks which frame the PNG shows; default the last).
+    """
     w, h = (size, size) if isinstance(size, int) else size
     if fmt == "png":
         k = n_frames - 1 if frame is None else int(np.clip(frame, 0, n_frames - 1))
@@ -181,8 +187,11 @@ class ToyAnimation:
         return [compute.simulate(self.game_cfg, a, self.x0, self.y0, self.steps, self.seed) for a in self.algo_cfgs]
 
     def setup(self, n_frames: int) -> Setup:
-        """The pluggable renderer for this scene: contour of f, the flow, the equilibrium, and each
-        algorithm's path growing frame by frame (``diverged at step k`` shown where it happens)."""
+        """The pluggable renderer (a ``setup`` function) for this scene.
+
+        It draws the contour of f, the flow, the equilibrium, and each algorithm's path growing frame by frame
+        (``diverged at step k`` shown where it happens).
+        """
         runs = self.runs()
         field = compute.field_grid(self.game_cfg, n=120, m=15, box=self.box)
         return functools.partial(_toy_setup, field=field, runs=runs, n_frames=n_frames, lecture=self.lecture)
@@ -298,8 +307,11 @@ def _parse_bool(s: str) -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The CLI, with one ``--game.<param>`` and ``--<algorithm>.<param>`` flag per hyperparameter
-    (generated from the same ``dynamics.hparams`` metadata as the app's widgets)."""
+    """The command-line parser.
+
+    One ``--game.<param>`` and ``--<algorithm>.<param>`` flag per hyperparameter (generated from the same
+    ``dynamics.hparams`` metadata as the app's widgets).
+    """
     import dynamics
 
     p = argparse.ArgumentParser(

@@ -24,4 +24,6 @@ PAGES = [
 st.set_page_config(page_title="Saddle: min-max dynamics lab", page_icon=":material/blur_circular:", layout="wide")
 pages = [st.Page(PAGES_DIR / f, title=t, icon=i, url_path=u, default=(f == "toy_games.py"))
          for f, t, i, u in PAGES if (PAGES_DIR / f).exists()]
-st.navigation(pages, position="top").run()
+page = st.navigation(pages, position="top")
+st.session_state["_page_now"] = page.url_path  # app.ui.restore_shared carries controls across a page switch
+page.run()

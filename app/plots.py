@@ -162,19 +162,22 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
         animated.append(len(fig.data))
         fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=_run_name(run), legendgroup=run.label,
                                  line=dict(color=c, width=style.line), customdata=run.steps[keep],
-                                 hovertemplate="step %{customdata}: (%{x:.3g}, %{y:.3g})<extra>" + run.label + "</extra>"))
+                                 hovertemplate="step %{customdata}: (%{x:.3g}, %{y:.3g})<extra>" + run.label
+                                 + "</extra>"))
         last = run.last_finite()
         animated.append(len(fig.data))
         fig.add_trace(go.Scatter(x=[run.xy[last, 0]], y=[run.xy[last, 1]], mode="markers", legendgroup=run.label,
-                                 showlegend=False, marker=dict(color=c, size=style.marker + 4, line=dict(color="white", width=2)),
+                                 showlegend=False,
+                                 marker=dict(color=c, size=style.marker + 4, line=dict(color="white", width=2)),
                                  hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=[run.xy[0, 0]], y=[run.xy[0, 1]], mode="markers", legendgroup=run.label,
                                  showlegend=False, marker=dict(color="white", size=style.marker + 2, symbol="circle",
                                                                line=dict(color=c, width=2.5)), hoverinfo="skip",
                                  name="start"))
         if run.diverged:
-            fig.add_trace(go.Scatter(x=[run.xy[last, 0]], y=[run.xy[last, 1]], mode="markers+text", legendgroup=run.label,
-                                     showlegend=False, text=[f"diverged at step {run.diverged_at}"], textposition="top center",
+            fig.add_trace(go.Scatter(x=[run.xy[last, 0]], y=[run.xy[last, 1]], mode="markers+text",
+                                     legendgroup=run.label, showlegend=False,
+                                     text=[f"diverged at step {run.diverged_at}"], textposition="top center",
                                      textfont=dict(color=c, size=style.font),
                                      marker=dict(symbol="x", size=style.marker + 10, color=c, line=dict(width=2)),
                                      name=f"{run.label} diverged"))
@@ -224,7 +227,8 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
         )],
         sliders=[dict(
             active=len(fidx) - 1, x=0.0, y=-0.25 if lecture else -0.2, len=1.0, xanchor="left", yanchor="top",
-            pad=dict(t=0), ticklen=0, minorticklen=0, currentvalue=dict(prefix="step ", font=dict(size=style.font, color="#333"), xanchor="left"),
+            pad=dict(t=0), ticklen=0, minorticklen=0,
+            currentvalue=dict(prefix="step ", font=dict(size=style.font, color="#333"), xanchor="left"),
             font=dict(color="rgba(0,0,0,0)"),  # one label per frame is unreadable; the current value says it
             steps=[dict(label=lab, method="animate",
                         args=[[str(j)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
@@ -238,8 +242,10 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
 
 
 def metrics_figure(runs: Sequence[Run], *, lecture: bool = False, vertical: bool = False) -> go.Figure:
-    """f(t), |ξ|(t) and the distance to the equilibrium (log scales), one line per run; side by side
-    or stacked (``vertical``, next to the main plot)."""
+    """Metrics panel: f(t), |ξ|(t) and the distance to the equilibrium (log scales).
+
+    One line per run; side by side or stacked (``vertical``, next to the main plot).
+    """
     style = Style.of(lecture)
     has_dist = any(r.dist is not None for r in runs)
     titles = ["f(x_t, y_t)", "‖ξ(z_t)‖ (log)", "distance to equilibrium (log)" if has_dist else "no known equilibrium"]
@@ -261,16 +267,32 @@ def metrics_figure(runs: Sequence[Run], *, lecture: bool = False, vertical: bool
         if run.diverged:
             for col in (1, 2, 3):
                 fig.add_vline(x=run.diverged_at, line=dict(color=c, dash="dot", width=1.5), **at(col))
-    fig.update_yaxes(type="log", exponentformat="power", dtick="D2", **at(2))
-    fig.update_yaxes(type="log", exponentformat="power", dtick="D2", **at(3))
+    for col, key in ((2, "grad_norm"), (3, "dist")):
+        fig.update_yaxes(type="log", exponentformat="power", **_log_ticks([getattr(r, key) for r in runs]),
+                         **at(col))
     fig.update_xaxes(title_text="step", **(at(3) if vertical else {}))
     fig.update_annotations(font_size=style.font)
-    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=style.height if vertical else int(style.height * 0.55),
+    fig.update_layout(template="plotly_white", font=dict(size=style.font),
+                      height=style.height if vertical else int(style.height * 0.55),
                       showlegend=False,
                       margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white")
     fig.update_xaxes(showgrid=True, gridcolor="#eee")
     fig.update_yaxes(showgrid=True, gridcolor="#eee")
     return fig
+
+
+def _log_ticks(series: Sequence[Optional[np.ndarray]]) -> dict:
+    """Explicit 1-2-5 ticks with full labels on short log ranges (Plotly's "D2" ticks label 0.5 as a
+    bare "5"); Plotly's own power-of-ten ticks on long ranges.
+    """
+    vals = np.concatenate([np.asarray(v, dtype=float).ravel() for v in series if v is not None] or [np.ones(1)])
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    if vals.size == 0 or np.log10(vals.max() / vals.min()) > 2.5:
+        return {}
+    lo, hi = np.floor(np.log10(vals.min())), np.ceil(np.log10(vals.max()))
+    ticks = [m * 10.0**e for e in np.arange(lo, hi + 1) for m in (1, 2, 5)]
+    ticks = [t for t in ticks if vals.min() / 1.5 <= t <= vals.max() * 1.5]
+    return dict(tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
 def small_multiples(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = False, cols: int = 3) -> go.Figure:
@@ -298,8 +320,8 @@ def small_multiples(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = Fa
         fig.add_trace(go.Scatter(x=[run.xy[0, 0]], y=[run.xy[0, 1]], mode="markers", showlegend=False,
                                  marker=dict(color="white", size=style.marker, line=dict(color=color(i), width=2))),
                       row=r, col=c)
-    fig.update_xaxes(range=[x_lo, x_hi], showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[y_lo, y_hi], showgrid=False, zeroline=False)
+    fig.update_xaxes(range=[x_lo, x_hi], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[y_lo, y_hi], showgrid=False, zeroline=False, constrain="domain")
     for i in range(len(runs)):
         fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // cols + 1, col=i % cols + 1)
     fig.update_annotations(font_size=style.font)
@@ -324,7 +346,8 @@ def basin_figure(b: Basin, *, title: str = "", lecture: bool = False,
         fig.add_trace(go.Heatmap(x=b.xs, y=b.ys, z=np.where(div > 0, 1.0, np.nan), showscale=False,
                                  colorscale=[[0, "black"], [1, "black"]], name="diverged",
                                  customdata=b.diverged_at,
-                                 hovertemplate="start (%{x:.2f}, %{y:.2f}): diverged at step %{customdata}<extra></extra>"))
+                                 hovertemplate="start (%{x:.2f}, %{y:.2f}): diverged at step %{customdata}"
+                                 "<extra></extra>"))
     if equilibrium is not None:
         fig.add_trace(go.Scatter(x=[equilibrium[0]], y=[equilibrium[1]], mode="markers", name="equilibrium",
                                  marker=dict(symbol="star", size=style.marker + 8, color="gold",
@@ -351,13 +374,16 @@ def _complex_axes(fig: go.Figure, style: Style, row: Optional[int] = None, col: 
 
 
 def game_spectrum_figure(spec: GameSpectrum, *, lecture: bool = False) -> go.Figure:
-    """Left: eigenvalues of the game Jacobian H in the complex plane, coloured by who owns them
-    (share of the eigenvector in x). Right: the "who has each eigenvalue" split as stacked bars.
+    """Game Jacobian spectrum and who owns each eigenvalue.
+
+    Left: eigenvalues of H in the complex plane, coloured by who owns them (share of the eigenvector in x).
+    Right: the "who has each eigenvalue" split as stacked bars.
 
     Re λ > 0 for every eigenvalue means the GDA flow −ξ is locally stable; purely imaginary pairs
-    shared half-half by both players are the rotation that makes simultaneous GDA spiral."""
+    shared half-half by both players are the rotation that makes simultaneous GDA spiral.
+    """
     style = Style.of(lecture)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.12,
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.2,
                         subplot_titles=["eigenvalues of H (red: x's, blue: y's, purple: shared)",
                                         "who has each eigenvalue"])
     ev, share = spec.eigvals, spec.share_x
@@ -379,7 +405,8 @@ def game_spectrum_figure(spec: GameSpectrum, *, lecture: bool = False) -> go.Fig
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text="share of the eigenvector", row=1, col=2)
     _complex_axes(fig, style, 1, 1)
     fig.update_annotations(font_size=style.font)
-    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75), plot_bgcolor="white",
+    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
+                      plot_bgcolor="white",
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2, x=0.6))
     return fig
 
@@ -405,7 +432,8 @@ def step_spectrum_figure(specs: Sequence[StepSpectrum], *, lecture: bool = False
     fig.update_xaxes(range=[-r, r])
     fig.update_yaxes(range=[-r, r])
     _complex_axes(fig, style)
-    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.85), plot_bgcolor="white",
+    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.85),
+                      plot_bgcolor="white",
                       title=dict(text="eigenvalues of one step z ↦ step(z) (with the algorithm's memory)", x=0.01),
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="v", x=1.02, y=1))
     return fig
@@ -420,11 +448,13 @@ def stability_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], *, le
         fig.add_trace(go.Scatter(x=lrs, y=rho, mode="lines", name=label, line=dict(color=color(i), width=style.line)))
         if current and label in current:
             fig.add_vline(x=current[label], line=dict(color=color(i), dash="dot", width=1.5))
-    fig.add_hline(y=1.0, line=dict(color="black", dash="dash", width=1.5), annotation_text="ρ = 1",
-                  annotation_position="bottom right")
+    # (no annotation_text: on a log axis Plotly places hline annotations at 10**y)
+    fig.add_hline(y=1.0, line=dict(color="black", dash="dash", width=1.5))
     fig.update_xaxes(type="log", title_text="step size η", exponentformat="power", showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(type="log", title_text="spectral radius ρ", showgrid=True, gridcolor="#eee")
-    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75), plot_bgcolor="white",
+    fig.update_yaxes(type="log", title_text="spectral radius ρ (dashed: ρ = 1)", showgrid=True, gridcolor="#eee",
+                     exponentformat="power", **_log_ticks([c[2] for c in curves]))
+    fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
+                      plot_bgcolor="white",
                       title=dict(text="stability against η (ρ < 1: converges locally, dotted: current η)", x=0.01),
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig
@@ -449,5 +479,6 @@ def stability_map_figure(lrs: np.ndarray, v2: np.ndarray, rho: np.ndarray, param
     return fig
 
 
-__all__ = ["Style", "game_spectrum_figure", "step_spectrum_figure", "stability_figure", "stability_map_figure", "PALETTE", "trajectory_figure", "metrics_figure", "small_multiples", "basin_figure",
+__all__ = ["Style", "game_spectrum_figure", "step_spectrum_figure", "stability_figure", "stability_map_figure",
+           "PALETTE", "trajectory_figure", "metrics_figure", "small_multiples", "basin_figure",
            "frame_indices", "quiver_xy", "color"]

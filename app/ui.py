@@ -1,5 +1,6 @@
-"""Controls and cached computations shared by the pages (the only app module besides the pages
-and :mod:`app.widgets` that calls ``st.*``).
+"""Controls and cached computations shared by the pages.
+
+With the pages and :mod:`app.widgets`, the only app module that calls ``st.*``.
 
 Widget keys (all bound to the URL, so the address bar is the scene):
 
@@ -32,8 +33,10 @@ def slot_name(slot: str) -> str:
 
 
 def slot_label(slot: str) -> str:
-    """What the multiselect shows and writes into the URL: the plain name (a clean, shareable URL);
-    the group shows in the slot's settings expander."""
+    """What the multiselect shows and writes into the URL.
+
+    The plain name (a clean, shareable URL); the group shows in the slot's settings expander.
+    """
     return f"{slot_name(slot)} (2nd copy)" if slot.endswith(COPY) else slot
 
 
@@ -99,8 +102,11 @@ LECTURE_CSS = "<style>html { font-size: 22px; }</style>"
 
 
 def scene_status(scene: Optional[scenes.Scene]) -> str:
-    """"same" if the widgets show exactly the scene, "modified" if only hyperparameters, the start
-    or the steps differ, "other" if the game or the algorithms differ."""
+    """How the widgets relate to ``scene``.
+
+    "same" if the widgets show exactly the scene, "modified" if only hyperparameters, the start or the steps
+    differ, "other" if the game or the algorithms differ.
+    """
     if scene is None or not available(scene):
         return "other"
     want = scene_state(scene)
@@ -110,10 +116,37 @@ def scene_status(scene: Optional[scenes.Scene]) -> str:
     return "same" if same else "modified"
 
 
+SHARED = "_shared_controls"
+
+
+def restore_shared() -> None:
+    """Bring the shared controls (lecture mode, game, algorithms and their parameters) to a page.
+
+    Streamlit keeps widget values per page (widget ids include the page), so without this a
+    switch from Toy games to Spectrum would fall back to the defaults.
+    """
+    page = st.session_state.get("_page_now")
+    if st.session_state.get("_page_prev") == page:
+        return  # same page: the widgets hold their own values (and the user's latest change)
+    st.session_state["_page_prev"] = page
+    for k, v in st.session_state.get(SHARED, {}).items():
+        st.session_state[k] = v
+
+
+def save_shared() -> None:
+    """Remember the shared controls' current values (every ``<owner>.<param>`` key plus the pickers)."""
+    keep = {"lecture", "game", "algos"}
+    st.session_state[SHARED] = {k: st.session_state[k] for k in list(st.session_state)
+                                if isinstance(k, str) and (k in keep or "." in k)}
+
+
 def lecture_toggle(container: Any = None) -> bool:
-    """The lecture-mode switch; when on, Streamlit's own text is scaled up too (Plotly figures get
-    their fonts from :class:`app.plots.Style`)."""
+    """The lecture-mode switch.
+
+    When on, Streamlit's own text is scaled up too (Plotly figures get their fonts from :class:`app.plots.Style`).
+    """
     c = container or st.sidebar
+    restore_shared()
     on = c.toggle("Lecture mode", value=False, key="lecture", bind=widgets.BIND,
                   help="Large fonts, thick lines, advanced controls hidden: for projecting.")
     if on:
@@ -122,8 +155,11 @@ def lecture_toggle(container: Any = None) -> bool:
 
 
 def _scene_from_url(keys: list[str]) -> None:
-    """A link that names only a scene (``?scene=<title>``) loads the whole scene once per session;
-    a link that also carries widget values keeps them (those reproduce a modified scene)."""
+    """Load a scene named by the link.
+
+    A link that names only a scene (``?scene=<title>``) loads the whole scene once per session; a link that
+    also carries widget values keeps them (those reproduce a modified scene).
+    """
     if st.session_state.get("_scene_url_checked"):
         return
     st.session_state["_scene_url_checked"] = True
@@ -199,7 +235,8 @@ def algorithm_controls(lecture: bool, container: Any = None, *, max_algorithms: 
         with c.expander(f"{slot_label(slot)} · {slot_group(slot)}", expanded=len(chosen) <= 2):
             params: dict[str, Any] = {}
             if getattr(cls, "wrapper", False):
-                bases = [n for n in sorted(dynamics.ALGORITHMS) if not getattr(dynamics.ALGORITHMS[n], "wrapper", False)]
+                bases = [n for n in sorted(dynamics.ALGORITHMS)
+                         if not getattr(dynamics.ALGORITHMS[n], "wrapper", False)]
                 dflt = _default_base(cls)
                 base = st.selectbox("base algorithm", bases, index=bases.index(dflt) if dflt in bases else 0,
                                     key=widgets.key(slot, "base"), bind=widgets.BIND)
@@ -211,8 +248,9 @@ def algorithm_controls(lecture: bool, container: Any = None, *, max_algorithms: 
                                                  extra_values=scenes.log_values(name)))
             # lr is the legend's label: keep it in the config even at its default
             if "lr" in {hp.name for hp in dynamics.hparams(cls)} and "lr" not in params:
-                params["lr"] = getattr(cls, "__dataclass_fields__")["lr"].default
+                params["lr"] = cls.__dataclass_fields__["lr"].default
         configs.append((name, compute.items(params)))
+    save_shared()
     return configs
 
 

@@ -158,8 +158,10 @@ def _number_widget(owner: str, hp: dynamics.HParam, label: str, extra: Iterable[
 def hparam_widgets(owner: str, hps: list[dynamics.HParam], *, lecture: bool = False, container: Any = None,
                    extra_values: Optional[dict[str, Iterable[float]]] = None,
                    skip: Iterable[str] = ()) -> dict[str, Any]:
-    """Draw one widget per hyperparameter and return ``{name: value}`` for those that differ from
-    the class default (so the config, the cache key and the URL stay short).
+    """Draw one widget per hyperparameter.
+
+    Returns ``{name: value}`` for those that differ from the class default (so the config, the cache key and
+    the URL stay short).
 
     Optional parameters left off, advanced ones in lecture mode and arrays left empty are
     omitted, i.e. they keep the class default. Array fields that fail to parse show an error

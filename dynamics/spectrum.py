@@ -68,6 +68,8 @@ def eigen_split(game: Game, z: Any) -> tuple[Tensor, Tensor]:
 
     """
     H = game_jacobian(game, z)  # (B, D, D)
+    if not torch.isfinite(H).all():
+        raise ValueError("the game Jacobian is not finite at this point")
     vals, vecs = torch.linalg.eig(H)  # (B, D), (B, D, D) eigenvectors in columns
     power = vecs.abs() ** 2  # (B, D, D)
     share_x = power[:, : game.dim_x, :].sum(dim=1) / power.sum(dim=1).clamp_min(1e-300)
@@ -142,9 +144,20 @@ def step_jacobian(game: Game, algorithm: Algorithm, z: Any, state: Optional[Stat
     return torch.stack(rows, dim=1).detach()  # (B, S, S): row i = d out_i / d s
 
 
+def safe_eigvals(mat: Tensor) -> Tensor:
+    """``torch.linalg.eigvals`` per row, NaN for rows whose matrix is not finite.
+
+    A step map can be non-differentiable at a point (Adam's normalisation at a zero gradient):
+    LAPACK would then print errors for every such row, so those rows are answered with NaN.
+    """
+    ok = torch.isfinite(mat).flatten(1).all(dim=1)  # (B,)
+    vals = torch.linalg.eigvals(torch.where(ok[:, None, None], mat, torch.zeros_like(mat)))
+    return torch.where(ok[:, None], vals, torch.full_like(vals, complex(float("nan"), float("nan"))))
+
+
 def step_eigenvalues(game: Game, algorithm: Algorithm, z: Any, state: Optional[State] = None) -> Tensor:
-    """Eigenvalues (B, S) complex of the one-step Jacobian."""
-    return torch.linalg.eigvals(step_jacobian(game, algorithm, z, state))
+    """Eigenvalues (B, S) complex of the one-step Jacobian (NaN where the step is not differentiable)."""
+    return safe_eigvals(step_jacobian(game, algorithm, z, state))
 
 
 def spectral_radius(game: Game, algorithm: Algorithm, z: Any, state: Optional[State] = None) -> Tensor:

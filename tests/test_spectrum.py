@@ -140,3 +140,10 @@ def test_stability_sweep_matches_pointwise_and_closed_forms() -> None:
         sp.stability_sweep(XY, dynamics.make_algorithm("gda"), Z0, "gamma", [1.0])
     with pytest.raises(ValueError, match="lr"):
         sp.stability_sweep(XY, dynamics.make_algorithm("gda"), Z0, "lr", [-1.0])
+
+
+def test_non_differentiable_step_gives_nan_not_lapack_errors() -> None:
+    game = dynamics.make_game("bilinear")
+    z = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    radius = sp.spectral_radius(game, dynamics.make_algorithm("adam"), z)
+    assert torch.isnan(radius[0]) and torch.isfinite(radius[1])

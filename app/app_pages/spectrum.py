@@ -9,6 +9,8 @@ import dynamics
 from app import compute, plots, ui, widgets
 from app.compute import AlgoConfig, GameConfig
 
+#: hyperparameters of the numerics, not of the dynamics: no stability map over them
+NOT_DYNAMICS = ("tol", "atol", "eps", "epsilon")
 LR_GRID = (1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
@@ -109,7 +111,9 @@ if not lecture:
     for i, a in enumerate(algo_cfgs):
         cls = dynamics.ALGORITHMS[a[0]]
         for hp in dynamics.hparams(cls):
-            if hp.kind == "float" and hp.name not in ("lr", "lr_x", "lr_y") and hp.low is not None and hp.high is not None:
+            bounded = hp.low is not None and hp.high is not None
+            numeric_knob = hp.name in NOT_DYNAMICS or hp.advanced  # solver tolerances, epsilons
+            if hp.kind == "float" and hp.name not in ("lr", "lr_x", "lr_y") and bounded and not numeric_knob:
                 options.append((i, hp.name, hp.low, hp.high))
     if not options:
         st.caption("None of the chosen algorithms has a second numeric hyperparameter (e.g. momentum β, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import compute, export, plots, ui, widgets
+from app import plots, ui, widgets
 
 CHART_KEY = "traj_chart"
 
@@ -98,6 +98,8 @@ with tabs[2]:
 
 with tabs[3]:
     if tabs[3].open:
+        from app import export  # matplotlib + Pillow: loaded only when someone exports
+
         c1, c2, c3 = st.columns(3)
         size = c1.select_slider("Size (px)", (240, 320, 400, 480, 640, 800), value=480, key="ex_size")
         fps = c2.slider("Frames per second", 5, 50, 25, key="ex_fps")

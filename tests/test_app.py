@@ -1,0 +1,271 @@
+"""AppTest checks of the Streamlit lab: every page runs, widgets change the figures, URLs and scenes
+reproduce a view. Figures are inspected through their Plotly JSON (``proto.spec``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+st = pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+import dynamics  # noqa: E402
+from app import compute, export, scenes, ui  # noqa: E402
+
+MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    # st.cache_data is shared by every AppTest in the process: clear it so each test computes
+    st.cache_data.clear()
+    export.cached_bytes.cache_clear()
+    yield
+
+
+def app(**query) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=120)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def chart(at: AppTest, i: int = 0) -> dict:
+    return json.loads(at.get("plotly_chart")[i].proto.spec)
+
+
+def trace(spec: dict, prefix: str) -> dict:
+    found = [d for d in spec["data"] if (d.get("name") or "").startswith(prefix)]
+    assert found, f"no trace named {prefix!r}: {[d.get('name') for d in spec['data']]}"
+    return found[0]
+
+
+def arr(v) -> np.ndarray:
+    """A Plotly JSON array: a list, or plotly's typed array ``{"dtype", "bdata", "shape"}``."""
+    if isinstance(v, dict) and "bdata" in v:
+        out = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        if "shape" in v:
+            out = out.reshape([int(n) for n in str(v["shape"]).split(",")])
+        return out.astype(float)
+    flat = isinstance(v, list) and v and not isinstance(v[0], list)
+    return np.asarray([np.nan if e is None else e for e in v] if flat else v, dtype=float)
+
+
+def xs(tr: dict) -> np.ndarray:
+    return arr(tr["x"])
+
+
+def ys(tr: dict) -> np.ndarray:
+    return arr(tr["y"])
+
+
+# ---- toy games ------------------------------------------------------------------------------
+def test_default_scene_renders_animated_trajectories_and_metrics():
+    at = ok(app())
+    spec = chart(at, 0)
+    names = [d.get("name") for d in spec["data"]]
+    assert "gda (η=0.1)" in names and "extragradient (η=0.1)" in names and "equilibrium" in names
+    # animation: frames, Play/Pause buttons at several speeds and a frame slider
+    assert len(spec["frames"]) >= 20
+    labels = [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]]
+    assert labels[0] == "▶ Play" and "❚❚ Pause" in labels and len(labels) >= 4
+    assert len(spec["layout"]["sliders"][0]["steps"]) == len(spec["frames"])
+    # the frames grow the path: first frame one point, last frame the whole (strided) path
+    first, last = spec["frames"][0]["data"][0], spec["frames"][-1]["data"][0]
+    assert len(xs(first)) < len(xs(last))
+    # metrics panel: f, |xi| and distance (log) for both runs
+    metrics = chart(at, 1)
+    assert sum(d.get("yaxis") in ("y2",) for d in metrics["data"]) == 2
+    assert metrics["layout"]["yaxis2"]["type"] == "log" and metrics["layout"]["yaxis3"]["type"] == "log"
+    # honest status lines: GDA drifts out, EG converges (numbers from the same engine run)
+    text = " ".join(m.value for m in at.markdown)
+    assert "distance to equilibrium" in text
+
+
+def test_changing_a_step_size_changes_the_figure():
+    at = ok(app())
+    before = xs(trace(chart(at), "gda ("))
+    ok(at.select_slider(key="gda.lr").set_value(0.2).run())
+    after = trace(chart(at), "gda (")
+    assert after["name"] == "gda (η=0.2)"
+    assert not np.allclose(before[: min(len(before), 50)], xs(after)[: min(len(before), 50)], equal_nan=True)
+
+
+def test_url_reproduces_the_scene_exactly():
+    query = {"game": "quadratic", "quadratic.a": "-1", "quadratic.b": "2", "algos": ["gda", "alt_gda"],
+             "gda.lr": "0.05", "x0": "1.5", "y0": "-0.5", "steps": "200"}
+    a, b = ok(app(**query)), ok(app(**query))
+    spec = chart(a)
+    assert a.selectbox(key="game").value == "quadratic"
+    assert a.number_input(key="x0").value == 1.5
+    assert spec["data"] == chart(b)["data"]  # same link, same picture
+    # and the picture is the engine's run for exactly those settings
+    run = compute.simulate(("quadratic", compute.items(dict(a=-1.0, b=2.0))), ("gda", (("lr", 0.05),)), 1.5, -0.5, 200)
+    tr = trace(spec, "gda (η=0.05)")
+    assert xs(tr)[0] == pytest.approx(1.5) and ys(tr)[0] == pytest.approx(-0.5)
+    assert xs(tr)[-1] == pytest.approx(run.xy[-1, 0]) and ys(tr)[-1] == pytest.approx(run.xy[-1, 1])
+
+
+def test_divergence_is_shown_honestly():
+    at = ok(app(algos=["gda"], **{"gda.lr": "1.5"}))
+    spec = chart(at)
+    run = compute.simulate(("bilinear", ()), ("gda", (("lr", 1.5),)), 1.0, 0.5, 300)
+    assert run.diverged
+    tr = trace(spec, "gda (η=1.5)")
+    assert tr["name"] == f"gda (η=1.5) — diverged at step {run.diverged_at}"
+    assert np.isfinite(xs(tr)).sum() >= 2  # the finite prefix is drawn
+    marker = trace(spec, "gda (η=1.5) diverged")
+    assert marker["text"] == [f"diverged at step {run.diverged_at}"]
+    assert any(f"diverged at step {run.diverged_at}" in m.value for m in at.markdown)
+
+
+def test_lecture_mode_enlarges_fonts_and_hides_advanced_controls():
+    normal = ok(app())
+    lecture = ok(app(lecture="true"))
+    assert chart(lecture)["layout"]["font"]["size"] > chart(normal)["layout"]["font"]["size"]
+    assert trace(chart(lecture), "gda (")["line"]["width"] > trace(chart(normal), "gda (")["line"]["width"]
+    keys = lambda at: {w.key for w in at.checkbox}  # noqa: E731
+    assert "gda.lr_x.on" in keys(normal) and "gda.lr_x.on" not in keys(lecture)
+    assert "seed" in {w.key for w in normal.number_input} and "seed" not in {w.key for w in lecture.number_input}
+
+
+@pytest.mark.parametrize("scene", scenes.SCENES, ids=[s.key for s in scenes.SCENES])
+def test_every_scene_loads_in_one_click(scene):
+    if not ui.available(scene):
+        pytest.skip(f"{scene.key}: needs algorithms not registered on this branch")
+    at = ok(app())
+    ok(at.selectbox(key="scene").select(scene.key).run())
+    assert at.selectbox(key="game").value == scene.game
+    spec = chart(at)
+    names = [d.get("name") or "" for d in spec["data"]]
+    for cfg in scene.algorithms:
+        assert any(n.startswith(compute.algo_label(cfg)) for n in names), (cfg, names)
+    assert any(scene.title in m.value for m in at.markdown)  # its explanation is shown
+    start = trace(spec, compute.algo_label(scene.algorithms[0]))
+    assert (xs(start)[0], ys(start)[0]) == pytest.approx((scene.x0, scene.y0))
+
+
+def test_scene_values_are_valid_hyperparameters():
+    for scene in scenes.SCENES:
+        if not ui.available(scene):
+            continue
+        compute.make_game(scene.game_config())
+        for cfg in scene.algorithms:
+            compute.make_algorithm(cfg)  # raises on unknown or out-of-range parameters
+
+
+def test_a_link_naming_only_a_scene_loads_it():
+    scene = scenes.BY_KEY["alt_gda_cycles"]
+    at = ok(app(scene=scene.title))
+    assert at.multiselect(key="algos").value == ["alt_gda", "gda"]
+    assert trace(chart(at), "alt_gda (η=0.3)")
+
+
+def test_greedy_proposals_are_marked():
+    scene = scenes.BY_KEY["greedy_box"]
+    if not ui.available(scene):
+        pytest.skip("greedy_minmax not registered")
+    at = ok(app(scene=scene.title))
+    spec = chart(at)
+    for what in ("accepted", "rejected", "unconditional"):
+        tr = trace(spec, f"greedy_minmax: {what}")
+        assert len(xs(tr)) > 0
+
+
+def test_every_algorithm_gets_widgets_and_runs():
+    names = sorted(dynamics.ALGORITHMS)
+    for chunk in (names[i : i + 6] for i in range(0, len(names), 6)):
+        at = ok(app(algos=chunk, steps="30"))
+        labels = [d.get("name") or "" for d in chart(at)["data"]]
+        for name in chunk:
+            assert any(lab.startswith(name + " (") or lab.startswith(name + "[") for lab in labels), (name, labels)
+
+
+def test_basin_map_uses_a_grid_of_starts():
+    at = ok(app(tab="Basin map", basin_n="21"))
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    z = arr(spec["data"][0]["z"])
+    assert z.shape == (21, 21)
+    ok(at.select_slider(key="basin_n").set_value(11).run())
+    z = arr(json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["z"])
+    assert z.shape == (11, 11)
+
+
+def test_small_multiples_has_one_panel_per_algorithm():
+    at = ok(app(tab="Small multiples", algos=["gda", "extragradient", "ogda"]))
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert titles == ["gda (η=0.1)", "extragradient (η=0.1)", "ogda (η=0.1)"]
+
+
+def test_export_tab_offers_downloads_and_a_preview():
+    at = ok(app(tab="Export"))
+    labels = [e.proto.label for e in at.get("download_button")]
+    assert any("GIF" in lab for lab in labels) and any("PNG" in lab for lab in labels)
+    assert len(at.get("image")) == 1
+
+
+# ---- spectrum -------------------------------------------------------------------------------
+def test_spectrum_page_and_step_size_change():
+    at = ok(app())
+    ok(at.switch_page("app_pages/spectrum.py").run())
+    game = chart(at, 0)
+    ev = trace(game, "eig(H)")
+    assert sorted(ys(ev)) == pytest.approx([-1.0, 1.0]) and xs(ev) == pytest.approx([0.0, 0.0])  # ±i on xy
+    steps = chart(at, 1)
+    gda = trace(steps, "gda (η=0.1)")
+    assert gda["name"].endswith(f"ρ = {np.sqrt(1.01):.4g}")  # |1 ± iη| = sqrt(1 + η²)
+    curve = trace(chart(at, 2), "gda (η=0.1)")
+    assert xs(curve)[0] < xs(curve)[-1]
+    ok(at.select_slider(key="gda.lr").set_value(0.5).run())
+    assert trace(chart(at, 1), "gda (η=0.5)")["name"].endswith(f"ρ = {np.sqrt(1.25):.4g}")
+
+
+def test_spectrum_stability_map_for_a_second_hyperparameter():
+    at = ok(app())
+    ok(at.switch_page("app_pages/spectrum.py").run())
+    ok(at.multiselect(key="algos").set_value(["momentum"]).run())
+    spec = chart(at, 3)
+    z = arr(spec["data"][0]["z"])
+    assert z.ndim == 2 and np.isfinite(z).any()
+    assert spec["layout"]["yaxis"]["title"]["text"] == "beta"
+
+
+def test_game_and_algorithms_follow_the_user_across_pages():
+    at = ok(app())
+    ok(at.multiselect(key="algos").set_value(["gda", "momentum"]).run())
+    ok(at.select_slider(key="gda.lr").set_value(0.2).run())
+    ok(at.switch_page("app_pages/spectrum.py").run())
+    names = [d.get("name") or "" for d in chart(at, 1)["data"]]
+    assert any(n.startswith("gda (η=0.2)") for n in names) and any(n.startswith("momentum (") for n in names)
+
+
+# ---- algorithms -----------------------------------------------------------------------------
+def test_algorithms_page_renders_every_docstring():
+    at = ok(app())
+    ok(at.switch_page("app_pages/algorithms.py").run())
+    assert len(at.expander) == len(dynamics.ALGORITHMS)
+    text = "\n".join(m.value for m in at.markdown)
+    assert text.count("$$") >= 2 * len(dynamics.ALGORITHMS)  # every update rule, as KaTeX
+    assert "References" in text
+    ok(at.text_input(key="doc_filter").input("extra").run())
+    assert len(at.expander) == 2  # extragradient, extra_past
+
+
+def test_widget_array_parser_never_evaluates():
+    from app.widgets import parse_array
+
+    assert parse_array("[[1, 2], [3, 4]]", "matrix") == ((1.0, 2.0), (3.0, 4.0))
+    assert parse_array("[1, 2]", "vector") == (1.0, 2.0)
+    for bad in ("__import__('os').system('true')", "[[1, 2], [3]]", "[1e999]", "[[\"a\"]]", "", "[" * 5):
+        with pytest.raises(ValueError):
+            parse_array(bad, "matrix")
