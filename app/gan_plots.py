@@ -46,11 +46,12 @@ def gan_figure(real: np.ndarray, fake: Optional[np.ndarray], box: tuple, *, titl
             ys_l += list(line[:, 1]) + [None]
         fig.add_trace(go.Scatter(x=xs_l, y=ys_l, mode="lines", line=dict(color="rgba(60,60,60,0.35)", width=1),
                                  name="G manifold", hoverinfo="skip"))
+    if centres is not None:  # open rings under the data: a filled marker hid σ = 0.01 modes entirely
+        fig.add_trace(go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="markers", name="mode centre",
+                                 marker=dict(size=16, symbol="circle-open", line=dict(width=1.5, color="#555"))))
+    # real data in GAN Lab's green, on top of the rings, so the tight real clusters stay visible
     fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
-                             marker=dict(size=3, color="rgba(30,30,30,0.35)")))
-    if centres is not None:
-        fig.add_trace(go.Scatter(x=centres[:, 0], y=centres[:, 1], mode="markers", name="modes",
-                                 marker=dict(size=9, symbol="x-thin", line=dict(width=2, color="black"))))
+                             marker=dict(size=4, color="rgba(0,140,60,0.6)")))
     if fake is not None:
         fig.add_trace(go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
                                  marker=dict(size=3, color=fake_color, opacity=0.7)))
@@ -63,8 +64,9 @@ def gan_figure(real: np.ndarray, fake: Optional[np.ndarray], box: tuple, *, titl
             ys_a += [p[1], p[1] + scale * v[1], None]
         fig.add_trace(go.Scatter(x=xs_a, y=ys_a, mode="lines", line=dict(color="#ff7f0e", width=1.2),
                                  name="G gradient", hoverinfo="skip"))
-    fig.update_layout(title=dict(text=title, font=dict(size=14)), width=size, height=size,
-                      margin=dict(l=10, r=10, t=36, b=10), showlegend=False, plot_bgcolor="white")
+    fig.update_layout(title=dict(text=title, font=dict(size=14)), width=size, height=size + 30,
+                      margin=dict(l=10, r=10, t=36, b=10), plot_bgcolor="white", showlegend=True,
+                      legend=dict(orientation="h", yanchor="top", y=-0.09, x=0, font=dict(size=11)))
     fig.update_xaxes(range=list(box[0]), showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=list(box[1]), showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1)
     return fig

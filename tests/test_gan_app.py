@@ -33,10 +33,31 @@ def test_gan_page_trains_and_shows_a_tiny_run() -> None:
     spec = json.loads(charts[0].proto.spec)
     names = [tr.get("name") for tr in spec["data"]]
     assert "generated" in names and "σ(D)" in names  # the discriminator layer is on by default
-    at.slider(key="gan_t").set_value(0).run()
+    at.select_slider(key="gan_t").set_value(0).run()  # an iteration, not a checkpoint index
     assert not at.exception
     assert at.session_state["gan_result"]["runs"]["gda"].steps.tolist() == [0, 2, 4]
     assert at.get("download_button")
+
+
+def test_gan_page_shows_cached_runs_side_by_side(tmp_path, monkeypatch) -> None:
+    from gan_demo.gmm import main
+
+    tiny = ["--steps", "4", "--every", "2", "--seeds", "2", "--latent-dim", "3", "--g-width", "8", "--d-width", "8",
+            "--g-depth", "1", "--d-depth", "1", "--batch-size", "16", "--no-gif"]
+    assert main(["--algorithm", "gda", "--lr", "0.01", "--out", str(tmp_path / "a_gda"), *tiny]) == 0
+    assert main(["--algorithm", "adam", "--lr", "0.01", "--out", str(tmp_path / "b_adam"), *tiny]) == 0
+    monkeypatch.setenv("SADDLE_RUNS_DIR", str(tmp_path))
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.sidebar.radio(key="gan_source").set_value("Load a cached run").run()
+    assert not at.exception
+    assert [p.name for p in at.sidebar.multiselect(key="gan_cached").value] == ["a_gda", "b_adam"]
+    text = " ".join(m.value for m in at.markdown)
+    assert text.count("modes well covered") == 2
+    at.select_slider(key="gan_cached_t").set_value(2).run()
+    at.slider(key="gan_cached_seed").set_value(1).run()
+    assert not at.exception
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") for c in at.get("plotly_chart")]
+    assert "a_gda: step 2" in titles and "b_adam: step 2" in titles
 
 
 def test_view_helpers_on_a_small_game() -> None:

@@ -322,15 +322,18 @@ def test_greedy_rate_one_is_alternating_gda() -> None:
     torch.testing.assert_close(run("greedy_minmax", rate=1).z, run("alt_gda").z, rtol=1e-14, atol=1e-15)
 
 
-def test_greedy_gaussian_variant_matches_scalar_reference() -> None:
+@pytest.mark.parametrize("criterion", ["value", "d_loss"])
+def test_greedy_gaussian_variant_matches_scalar_reference(criterion: str) -> None:
     # independent scalar loop: simultaneous step, k−1 more D steps, compare with the previous f,
-    # restore x only; f ← f_new always (ALGORITHMS.md §17, sign in the MNIST convention)
+    # restore x only; f ← f_new always (ALGORITHMS.md §17, sign in the MNIST convention, or the
+    # notebook's literal −f with criterion="d_loss")
     x, y, f, eta, acc, rej = 1.0, 1.0, 1e7, 0.1, 0, 0
+    sign = 1.0 if criterion == "value" else -1.0
     for i in range(100):
         xn, yn = x - eta * y, y + eta * x
         for _ in range(5):
             yn = yn + eta * xn
-        fn = xn * yn
+        fn = sign * xn * yn
         if i % 4 != 0 and fn > f:
             rej += 1
             y = yn
@@ -338,7 +341,7 @@ def test_greedy_gaussian_variant_matches_scalar_reference() -> None:
             acc += i % 4 != 0
             x, y = xn, yn
         f = fn
-    traj = run("greedy_minmax", variant="gaussian", rate=4, k=6)
+    traj = run("greedy_minmax", variant="gaussian", rate=4, k=6, criterion=criterion)
     np.testing.assert_allclose(final(traj), (x, y), rtol=1e-12)
     flags = traj.extras["greedy_flag"][1:, 0]
     assert (int((flags == FLAG_ACCEPTED).sum()), int((flags == FLAG_REJECTED).sum())) == (acc, rej)

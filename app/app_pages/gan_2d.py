@@ -9,6 +9,7 @@ eigenvalues, and a GIF of the training animation.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from gan_demo.gif import scatter_gif  # noqa: E402
 from gan_demo.gmm import GMMConfig, GMMRun, build, noise_bank, train  # noqa: E402
 from gan_demo.models import ModelConfig  # noqa: E402
 
-RUNS_DIR = ROOT / "runs"
+RUNS_DIR = Path(os.environ.get("SADDLE_RUNS_DIR", ROOT / "runs"))  # where CLI runs are looked for
 MAX_STEPS = 5000
 #: architectures offered; "small" keeps the dense Jacobian affordable, "Mangoubi" is the paper's
 MODELS = {
@@ -93,26 +94,48 @@ if source == "Load a cached run":
     if not runs:
         st.info("No cached runs under `runs/`. Write one with `python -m gan_demo.gmm --out runs/NAME ...`.")
         st.stop()
-    folder = sb.selectbox("Run", runs, format_func=lambda p: p.name, key="gan_cached")
-    try:
-        c = load_cached(folder)
-    except (OSError, ValueError, KeyError) as err:
-        st.error(f"Could not read {folder.name}: {err}")
+    picked = sb.multiselect("Runs (side by side)", runs, default=runs[:2], format_func=lambda p: p.name,
+                            key="gan_cached", help="e.g. GDA next to greedy_minmax on the same data and seeds")
+    if not picked:
+        st.info("Pick one or more runs in the sidebar.")
         st.stop()
-    s = c["summary"]
-    st.caption(f"`{folder.name}`: {s['algorithm']['name']} on {s['config']['dataset']}, "
-               f"{len(s['config']['seeds'])} seeds, {s['steps'][-1]} steps. Outcome: {s['outcome']}")
-    t = st.slider("Checkpoint", 0, len(c["steps"]) - 1, len(c["steps"]) - 1, key="gan_cached_t")
-    seed_i = st.slider("Seed", 0, c["samples"].shape[1] - 1, 0, key="gan_cached_seed")
-    mix = make_dataset("custom", centres=s["mixture"]["centres"], weights=s["mixture"]["weights"],
-                       sigma=s["mixture"]["sigma"])
-    col1, col2 = st.columns([1, 1.3])
-    col1.plotly_chart(gan_plots.gan_figure(mix.sample_numpy(1000), c["samples"][t, seed_i], mix.box(),
-                                           title=f"step {int(c['steps'][t])}", centres=mix.centres), key="gan_c_fig")
-    col2.plotly_chart(gan_plots.occupancy_figure(c["steps"], c["occupancy"][:, seed_i], title="mode occupancy",
-                                                 mark=int(c["steps"][t])), key="gan_c_occ")
-    st.plotly_chart(gan_plots.curves_figure([c["steps"]], [np.array(s["metrics"]["modes_well_covered"])],
-                                            [s["algorithm"]["name"]], ylabel="modes well covered"), key="gan_c_cur")
+    cached = {}
+    for folder in picked:
+        try:
+            cached[folder.name] = load_cached(folder)
+        except (OSError, ValueError, KeyError) as err:
+            st.error(f"Could not read {folder.name}: {err}")
+    if not cached:
+        st.stop()
+    for name, c in cached.items():
+        s = c["summary"]
+        oc = ", ".join(f"{k.replace('_', ' ')}: {v:.0%}" for k, v in s["outcome"].items())
+        st.caption(f"`{name}`: {s['algorithm']['name']} on {s['config']['dataset']}, "
+                   f"{len(s['config']['seeds'])} seeds, {s['steps'][-1]} steps. Outcome over seeds ({oc})")
+    first_c = next(iter(cached.values()))
+    ck_steps = [int(v) for v in first_c["steps"]]
+    # the slider shows iterations, not checkpoint indices
+    step_t = st.select_slider("Checkpoint (iteration)", options=ck_steps, value=ck_steps[-1], key="gan_cached_t")
+    n_seeds = min(c["samples"].shape[1] for c in cached.values())
+    seed_i = st.slider("Seed", 0, n_seeds - 1, 0, key="gan_cached_seed") if n_seeds > 1 else 0
+    cols = st.columns(len(cached))
+    for i, (col, (name, c)) in enumerate(zip(cols, cached.items())):
+        s = c["summary"]
+        mix = make_dataset("custom", centres=s["mixture"]["centres"], weights=s["mixture"]["weights"],
+                           sigma=s["mixture"]["sigma"])
+        steps_c = [int(v) for v in c["steps"]]
+        t = int(np.argmin([abs(v - step_t) for v in steps_c]))  # nearest checkpoint of this run
+        col.plotly_chart(gan_plots.gan_figure(mix.sample_numpy(1000), c["samples"][t, seed_i], mix.box(),
+                                              title=f"{name}: step {steps_c[t]}", centres=mix.centres,
+                                              fake_color=gan_plots.color(i)), key=f"gan_c_fig_{i}")
+        wc = s["metrics"]["modes_well_covered"][t][seed_i]
+        col.markdown(f"**{wc}/{mix.n_modes}** modes well covered · run label: *{s['cycling']['label'][seed_i]}*")
+        col.plotly_chart(gan_plots.occupancy_figure(c["steps"], c["occupancy"][:, seed_i], title="mode occupancy",
+                                                    mark=steps_c[t]), key=f"gan_c_occ_{i}")
+    st.plotly_chart(gan_plots.curves_figure([c["steps"] for c in cached.values()],
+                                            [np.array(c["summary"]["metrics"]["modes_well_covered"])
+                                             for c in cached.values()],
+                                            list(cached), ylabel="modes well covered", mark=step_t), key="gan_c_cur")
     st.stop()
 
 dataset = sb.selectbox("Dataset", DATASETS, index=DATASETS.index("four4"), key="gan_dataset")
@@ -179,8 +202,9 @@ first = next(iter(runs.values()))
 game, mix = build(first.config, first.mixture)
 box = mix.box()
 n_ck = min(len(r.steps) for r in runs.values())
-t = st.slider("Checkpoint", 0, n_ck - 1, n_ck - 1, key="gan_t")
-step_t = int(first.steps[t])
+ck_steps = [int(v) for v in first.steps[:n_ck]]
+step_t = st.select_slider("Checkpoint (iteration)", options=ck_steps, value=ck_steps[-1], key="gan_t")
+t = ck_steps.index(step_t)
 layers = st.pills("Layers", ["discriminator", "manifold", "gradients", "modes"], selection_mode="multi",
                   default=["discriminator", "modes"], key="gan_layers")
 

@@ -19,6 +19,7 @@ from .adam import adam_direction
 VARIANTS = ("mnist", "gaussian")
 REVERTS = ("auto", "both", "x")
 OPTIMIZERS = ("sgd", "adam")
+CRITERIA = ("value", "d_loss")
 
 #: values of the per-step flag reported as ``greedy_flag``
 FLAG_NONE, FLAG_ACCEPTED, FLAG_REJECTED, FLAG_UNCONDITIONAL = 0, 1, 2, 3
@@ -61,7 +62,8 @@ class GreedyMinMax(GradientAlgorithm):
     4-Gaussian notebook: one simultaneous step of both players and $k - 1$ more discriminator
     steps, the new loss compared with the previous iteration's (initially $10^7$), and only the
     generator restored; its sign is flipped to the MNIST convention (the notebook compares
-    $-V$, probably a sign slip). With ``temperature=True`` the unconditional steps are drawn at
+    $-V$, probably a sign slip; ``criterion="d_loss"`` runs it literally, rejecting when $-f$ rose).
+    With ``temperature=True`` the unconditional steps are drawn at
     random instead: $U \sim \mathcal{U}(0, \tau_j)$, $\tau_j = \tau_0 + e^{(j/s)^2}$, and the test
     runs only if $U > 1$ (one draw per iteration, shared by all starts and reproducible from
     ``seed``). The reported ``greedy_flag`` marks each step: 1 accepted, 2 rejected,
@@ -110,6 +112,8 @@ class GreedyMinMax(GradientAlgorithm):
     beta1: float = hparam(0.5, low=0.0, high=0.9999, advanced=True, help="Adam β₁ (optimizer='adam')")
     beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam β₂ (optimizer='adam')")
     eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="Adam ε (optimizer='adam')")
+    criterion: str = hparam("value", choices=CRITERIA, advanced=True,
+                            help="a rise of this rejects: f (MNIST notebook) or -f (Gaussian notebook as written)")
 
     def init(self, game: Game, z: Tensor) -> State:
         n = z.shape[0]
@@ -158,8 +162,9 @@ class GreedyMinMax(GradientAlgorithm):
             d, my, vy = adam_direction(g, my, vy, t_y.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps)
             return d
 
+        sign = 1.0 if self.criterion == "value" else -1.0  # f_ref is stored in the tested quantity
         if self.variant == "mnist":
-            f_old = game.value(x, y)  # (B,)
+            f_old = sign * game.value(x, y)  # (B,)
             x_new = x - self.eta_x * x_dir(game.xi_x(z))
             w = game.project(game.join(x_new, y))
             d_steps = self.k
@@ -171,7 +176,7 @@ class GreedyMinMax(GradientAlgorithm):
         for _ in range(d_steps):
             xw, yw = game.split(w)
             w = game.project(game.join(xw, yw - self.eta_y * y_dir(game.xi_y(w))))
-        f_new = game.value(*game.split(w))  # (B,)
+        f_new = sign * game.value(*game.split(w))  # (B,)
         uncond = self._unconditional(state.t)  # (B,)
         reject = ~uncond & (f_new > f_old)
         revert_x = self.revert == "x" or (self.revert == "auto" and self.variant == "gaussian")
@@ -184,5 +189,5 @@ class GreedyMinMax(GradientAlgorithm):
         return z_next, GreedyAdamState(f_new, flag, state.t + 1, game.join(mx, my), game.join(vx, vy), t_x, t_y)
 
 
-__all__ = ["GreedyMinMax", "GreedyState", "GreedyAdamState", "VARIANTS", "REVERTS", "OPTIMIZERS", "FLAG_NONE",
-           "FLAG_ACCEPTED", "FLAG_REJECTED", "FLAG_UNCONDITIONAL"]
+__all__ = ["GreedyMinMax", "GreedyState", "GreedyAdamState", "VARIANTS", "REVERTS", "OPTIMIZERS", "CRITERIA",
+           "FLAG_NONE", "FLAG_ACCEPTED", "FLAG_REJECTED", "FLAG_UNCONDITIONAL"]
