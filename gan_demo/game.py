@@ -308,6 +308,10 @@ class GANGame(Game):
     eval_seed: int = hparam(12345, low=0, high=2**31 - 1, advanced=True, help="seed of the evaluation batch")
 
     batch: Optional[GANBatch] = field(default=None, repr=False)
+    #: ``vmap`` randomness mode for the players' forward passes: "error" (default) refuses random
+    #: layers; "different" lets a player use dropout (e.g. the Smoothed-GDA repo's always-on
+    #: dropout in D), drawn from torch's global generator, independently per row
+    randomness: str = field(default="error", repr=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -452,7 +456,7 @@ class GANGame(Game):
         params = x if isinstance(x, dict) else self.g_layout.unflatten(x)
         if self._g_plan is not None:  # type: ignore[attr-defined]
             return run_plan(self._g_plan, params, noise)  # type: ignore[attr-defined]
-        return vmap(lambda p, u: functional_call(self.generator, p, (u,)))(params, noise)
+        return vmap(lambda p, u: functional_call(self.generator, p, (u,)), randomness=self.randomness)(params, noise)
 
     def discriminate(self, y: Params, pts: Tensor) -> Tensor:
         """Logits (S, N) of discriminators y (S, P_y) (or their dict) on points (S, N, d) (or shared (N, d))."""
@@ -462,7 +466,8 @@ class GANGame(Game):
             u = pts if pts.ndim == 3 else pts.expand(rows, *pts.shape)
             return run_plan(self._d_plan, params, u).reshape(rows, -1)  # type: ignore[attr-defined]
         dims = (0, 0) if pts.ndim == 3 else (0, None)
-        out = vmap(lambda p, u: functional_call(self.discriminator, p, (u,)), in_dims=dims)(params, pts)
+        out = vmap(lambda p, u: functional_call(self.discriminator, p, (u,)), in_dims=dims,
+                   randomness=self.randomness)(params, pts)
         return out.reshape(rows, -1)
 
     def input_grad(self, y: Params, pts: Tensor) -> Tensor:
@@ -485,7 +490,7 @@ class GANGame(Game):
                 return functional_call(self.discriminator, p, (v,)).sum()
             return torch.func.grad(total)(u)
 
-        return vmap(one)(params, pts)
+        return vmap(one, randomness=self.randomness)(params, pts)
 
     # ---- losses --------------------------------------------------------------------------------
     def _logits(self, x: Params, y: Params, b: GANBatch) -> tuple[Tensor, Tensor, Tensor]:

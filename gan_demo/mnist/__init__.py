@@ -1,0 +1,1 @@
+"""MNIST GANs trained by the engine: data, models, evaluation classifier, training CLI, checkpoints."""
