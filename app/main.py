@@ -12,7 +12,7 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ on the pa
     sys.path.insert(0, str(ROOT))
 
 PAGES_DIR = Path(__file__).parent / "app_pages"
-# (file, title, icon, url path); a page whose file is not on this branch yet is left out
+# (file, title, icon, url path)
 PAGES = [
     ("toy_games.py", "Toy games", ":material/scatter_plot:", "toy_games"),
     ("spectrum.py", "Spectrum", ":material/blur_circular:", "spectrum"),
@@ -23,7 +23,7 @@ PAGES = [
 
 st.set_page_config(page_title="Saddle: min-max dynamics lab", page_icon=":material/blur_circular:", layout="wide")
 pages = [st.Page(PAGES_DIR / f, title=t, icon=i, url_path=u, default=(f == "toy_games.py"))
-         for f, t, i, u in PAGES if (PAGES_DIR / f).exists()]
+         for f, t, i, u in PAGES]
 page = st.navigation(pages, position="top")
 st.session_state["_page_now"] = page.url_path  # app.ui.restore_shared carries controls across a page switch
 page.run()
