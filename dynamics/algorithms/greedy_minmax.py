@@ -141,41 +141,35 @@ class GreedyMinMax(GradientAlgorithm):
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         x, y = game.split(z)
         adam = self.optimizer == "adam"
+        # per player: [m, v, step count]; updated by every step that player takes this iteration
+        moments = {}
         if adam:
-            mx, my = game.split(state.m)
-            vx, vy = game.split(state.v)
-            t_x, t_y = state.t_x, state.t_y
+            (mx, my), (vx, vy) = game.split(state.m), game.split(state.v)
+            moments = {"x": [mx, vx, state.t_x], "y": [my, vy, state.t_y]}
 
-        def x_dir(g: Tensor) -> Tensor:  # (B, dx) -> the generator's step direction
-            nonlocal mx, vx, t_x
+        def direction(player: str, g: Tensor) -> Tensor:  # (B, d) gradient -> that player's step direction
             if not adam:
                 return g
-            t_x = t_x + 1
-            d, mx, vx = adam_direction(g, mx, vx, t_x.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps)
-            return d
-
-        def y_dir(g: Tensor) -> Tensor:  # (B, dy) -> the discriminator's step direction
-            nonlocal my, vy, t_y
-            if not adam:
-                return g
-            t_y = t_y + 1
-            d, my, vy = adam_direction(g, my, vy, t_y.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps)
+            m, v, t = moments[player]
+            t = t + 1
+            d, m, v = adam_direction(g, m, v, t.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps)
+            moments[player] = [m, v, t]
             return d
 
         sign = 1.0 if self.criterion == "value" else -1.0  # f_ref is stored in the tested quantity
         if self.variant == "mnist":
             f_old = sign * game.value(x, y)  # (B,)
-            x_new = x - self.eta_x * x_dir(game.xi_x(z))
+            x_new = x - self.eta_x * direction("x", game.xi_x(z))
             w = game.project(game.join(x_new, y))
             d_steps = self.k
         else:
             f_old = state.f_ref
             gx, gy = game.split(game.xi(z))  # one simultaneous step of both players
-            w = game.project(game.join(x - self.eta_x * x_dir(gx), y - self.eta_y * y_dir(gy)))
+            w = game.project(game.join(x - self.eta_x * direction("x", gx), y - self.eta_y * direction("y", gy)))
             d_steps = self.k - 1
         for _ in range(d_steps):
             xw, yw = game.split(w)
-            w = game.project(game.join(xw, yw - self.eta_y * y_dir(game.xi_y(w))))
+            w = game.project(game.join(xw, yw - self.eta_y * direction("y", game.xi_y(w))))
         f_new = sign * game.value(*game.split(w))  # (B,)
         uncond = self._unconditional(state.t)  # (B,)
         reject = ~uncond & (f_new > f_old)
@@ -186,6 +180,7 @@ class GreedyMinMax(GradientAlgorithm):
         if not adam:
             return z_next, GreedyState(f_new, flag, state.t + 1)
         # the optimiser state is never restored: a rejected step's moments stay (as in the notebooks)
+        (mx, vx, t_x), (my, vy, t_y) = moments["x"], moments["y"]
         return z_next, GreedyAdamState(f_new, flag, state.t + 1, game.join(mx, my), game.join(vx, vy), t_x, t_y)
 
 
