@@ -113,10 +113,10 @@ class TrainConfig:
 
 
 # The seed papers' experiments, sized for a 2-core CPU (fewer iterations than the papers; see MNIST.md).
-# Experiment 1: the engine's sgda / double_sgda take plain gradient steps (no Adam inside), so the three
-# algorithms share one plain step size (lr 0.1, from a short probe); "exp1-adam" is GDA with the repo's
-# own Adam. Experiment 2 uses the paper's Adam (lr 2e-4, beta1 0.5) for both GDA and greedy min-max;
-# the "-plain" variants repeat it with plain steps at lr 0.1.
+# Experiment 1 (shipped): "exp1-adam-*", all three with the repo's Adam (sgda / double_sgda with
+# optimizer="adam"); the plain-step "exp1-alt_gda/-sgda/-double_sgda" (lr 0.1 from a short probe) and
+# "exp1-adam" (GDA, batch 32) are earlier runs kept to rerun. Experiment 2 uses the paper's Adam
+# (lr 2e-4, beta1 0.5) for both GDA and greedy min-max; the "-plain" variants repeat it with plain steps at lr 0.1.
 _SGDA_REPO = dict(arch="mlp", digits=DIGITS, loss_type="non_saturating", batch_size=64, steps=2000,
                   eval_every=50, snapshot_every=100, snapshot_n=64, checkpoint_every=500)
 _MANGOUBI = dict(arch="mangoubi", digits=(0, 1), loss_type="non_saturating", batch_size=64, steps=2000,
