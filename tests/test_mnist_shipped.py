@@ -25,7 +25,7 @@ def test_shipped_set_is_small_and_complete():
     files = [p for p in SHIPPED_DIR.iterdir() if p.is_file()]
     assert sum(p.stat().st_size for p in files) <= BUDGET_BYTES
     # the seed experiments the MNIST tab is built around
-    assert {"exp1_alt_gda", "exp1_sgda", "exp1_double_sgda", "exp2_gda", "exp2_greedy_minmax"} <= set(NAMES)
+    assert {"exp1_adam_gda", "exp1_adam_sgda", "exp1_adam_double_sgda", "exp2_gda", "exp2_greedy_minmax"} <= set(NAMES)
     assert SHIPPED.is_file() and SHIPPED.with_suffix(".json").is_file()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -12,18 +13,71 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
+from .adam import adam_direction
 from .gda import alternate
 
 PENALTIES = ("norm", "squared")
+OPTIMIZERS = ("sgd", "adam")
 
 
 class SmoothedGDAState(NamedTuple):
     anchor: Tensor  # (B, dim_x) the slow copy z of x
 
 
+class SmoothedGDAAdamState(NamedTuple):
+    """:class:`SmoothedGDAState` plus both players' Adam moments and per-player Adam step counts."""
+
+    anchor: Tensor  # (B, dim_x)
+    m: Tensor  # (B, D) first moments (x part: min player's Adam, y part: max player's)
+    v: Tensor  # (B, D) second moments
+    t_x: Tensor  # (B,) long: Adam steps the min player has taken
+    t_y: Tensor  # (B,) long: Adam steps the max player has taken
+
+
+class _AdamOption:
+    """The ``optimizer="adam"`` option shared by ``sgda`` and ``double_sgda``.
+
+    Each player's *full* gradient (its loss including the smoothing terms) goes through
+    :func:`adam_direction` with that player's own moments and step count, as one
+    ``torch.optim.Adam`` per player would do; ``optimizer="sgd"`` returns the gradient unchanged.
+    """
+
+    # the subclasses declare the hparams optimizer, beta1, beta2, eps
+
+    def _adam_init(self, z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        zeros = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
+        return torch.zeros_like(z), torch.zeros_like(z), zeros, zeros.clone()
+
+    def _directions(self, game: Game, state: State) -> tuple[dict[str, list[Tensor]], Callable[[str, Tensor], Tensor]]:
+        """Per-player moments ``{"x": [m, v, t], "y": [...]}`` and ``direction(player, g)``, which
+        maps a (B, d) gradient to that player's step direction and updates its moments in place.
+        """
+        moments: dict[str, list[Tensor]] = {}
+        if self.optimizer == "adam":
+            (mx, my), (vx, vy) = game.split(state.m), game.split(state.v)
+            moments = {"x": [mx, vx, state.t_x], "y": [my, vy, state.t_y]}
+
+        def direction(player: str, g: Tensor) -> Tensor:
+            if self.optimizer != "adam":
+                return g
+            m, v, t = moments[player]
+            t = t + 1
+            d, m, v = adam_direction(g, m, v, t.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps)
+            moments[player] = [m, v, t]
+            return d
+
+        return moments, direction
+
+    @staticmethod
+    def _adam_fields(game: Game, moments: dict[str, list[Tensor]]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        (mx, vx, t_x), (my, vy, t_y) = moments["x"], moments["y"]
+        return game.join(mx, my), game.join(vx, vy), t_x, t_y
+
+
+
 @register_algorithm("sgda")
 @dataclass(frozen=True, kw_only=True)
-class SmoothedGDA(GradientAlgorithm):
+class SmoothedGDA(_AdamOption, GradientAlgorithm):
     r"""Smoothed GDA: alternating GDA on a proximally smoothed objective with a slow anchor.
 
     With $K(x, z; y) = f(x, y) + \tfrac{p}{2}\|x - z\|^2$:
@@ -40,6 +94,12 @@ class SmoothedGDA(GradientAlgorithm):
     The paper's constants were not retrieved (theory: $p > L$, $c < 1/(p + L)$, $\alpha \approx 1/L$,
     $\beta$ small); the defaults $p = 1$, $\beta = 0.1$ are the converging toy example.
 
+    With ``optimizer="adam"`` each player's full gradient (for $x$ the proximal term included,
+    $\nabla_x f + p(x - z)$) is replaced by its ``torch.optim.Adam`` direction (one optimiser per
+    player with its own moments and step count, lr $= c$ resp. $\alpha$, betas ``beta1``,
+    ``beta2``), as the Smoothed-GDA repository trains its GANs (Adam lr $2\cdot10^{-4}$, betas
+    (0.9, 0.999), on the losses including the smoothing terms).
+
     References:
         Zhang, Xiao, Sun, Luo, "A Single-Loop Smoothed Gradient Descent-Ascent Algorithm for
         Nonconvex-Concave Min-Max Problems", NeurIPS 2020 (arXiv:2010.15768); update form as in
@@ -52,23 +112,35 @@ class SmoothedGDA(GradientAlgorithm):
 
     p: float = hparam(1.0, low=0.0, high=100.0, help="p, weight of the proximal term (p/2)|x − z|²")
     beta: float = hparam(0.1, low=1e-6, high=1.0, help="β, speed of the anchor z ← z + β(x − z)")
+    optimizer: str = hparam("sgd", choices=OPTIMIZERS,
+                            help="each player's step: plain gradient step or Adam on its full gradient")
+    beta1: float = hparam(0.9, low=0.0, high=0.9999, advanced=True, help="Adam β₁ (optimizer='adam')")
+    beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam β₂ (optimizer='adam')")
+    eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="Adam ε (optimizer='adam')")
 
     def init(self, game: Game, z: Tensor) -> State:
-        return SmoothedGDAState(game.split(z)[0].clone())
+        anchor = game.split(z)[0].clone()
+        if self.optimizer == "sgd":
+            return SmoothedGDAState(anchor)
+        return SmoothedGDAAdamState(anchor, *self._adam_init(z))
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         anchor = state.anchor  # (B, dx)
+        moments, direction = self._directions(game, state)
 
         def move_x(w: Tensor) -> Tensor:
             x = game.split(w)[0]
-            return x - self.eta_x * (game.xi_x(w) + self.p * (x - anchor))
+            return x - self.eta_x * direction("x", game.xi_x(w) + self.p * (x - anchor))
 
         def move_y(w: Tensor) -> Tensor:
-            return game.split(w)[1] - self.eta_y * game.xi_y(w)
+            return game.split(w)[1] - self.eta_y * direction("y", game.xi_y(w))
 
         z_next = alternate(game, z, move_x, move_y, "x_first")
         x_next = game.split(z_next)[0]
-        return z_next, SmoothedGDAState(anchor + self.beta * (x_next - anchor))
+        new_anchor = anchor + self.beta * (x_next - anchor)
+        if self.optimizer == "sgd":
+            return z_next, SmoothedGDAState(new_anchor)
+        return z_next, SmoothedGDAAdamState(new_anchor, *self._adam_fields(game, moments))
 
 
 class DoubleSmoothedState(NamedTuple):
@@ -76,9 +148,20 @@ class DoubleSmoothedState(NamedTuple):
     t: Tensor  # (B,) long, iterations taken (the averaging starts after swa_start)
 
 
+class DoubleSmoothedAdamState(NamedTuple):
+    """:class:`DoubleSmoothedState` plus both players' Adam moments and per-player Adam step counts."""
+
+    anchor: Tensor  # (B, dim_y)
+    t: Tensor  # (B,) long
+    m: Tensor  # (B, D) first moments (x part: generator's Adam, y part: discriminator's)
+    v: Tensor  # (B, D) second moments
+    t_x: Tensor  # (B,) long: Adam steps the generator has taken
+    t_y: Tensor  # (B,) long: Adam steps the discriminator has taken
+
+
 @register_algorithm("double_sgda")
 @dataclass(frozen=True, kw_only=True)
-class DoubleSmoothedGDA(GradientAlgorithm):
+class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
     r"""Double-smoothed GDA: a slow discriminator anchors the fast one and also trains the generator.
 
     Toy analogue of the ``ojus1/SmoothedGradientDescentAscent`` scheme, with $\bar y$ the slow
@@ -93,8 +176,13 @@ class DoubleSmoothedGDA(GradientAlgorithm):
     $t_0$ = ``swa_start`` copies $y$ and later ones average the pre-step weights; the repo's
     ``swa_start = 10`` counts Lightning calls (two per batch), i.e. 5 iterations. Per start, the
     norm is over all of $y$ (the repo sums per-tensor Frobenius norms; a flat game has one tensor).
-    Works on any game, including GAN games that expose their field. The repo trains with Adam
-    (lr $2\cdot10^{-4}$, betas (0.9, 0.999)); the plain step is used here.
+    Works on any game, including GAN games that expose their field.
+
+    ``optimizer="sgd"`` (default) takes the plain steps above. ``optimizer="adam"`` matches the
+    repo, which trains G and D with ``torch.optim.Adam`` (lr $2\cdot10^{-4}$, default betas
+    (0.9, 0.999)) on their full losses: each player's whole gradient above (the $\bar y$ term or
+    the penalty included) is replaced by its Adam direction, with one set of moments and one step
+    count per player; the step sizes $\eta_x, \eta_y$ become the Adam learning rates.
 
     Defaults from the authors' code: $p = 0.5$, $\beta = 0.1$, ``swa_start`` 10 calls (5 iterations).
 
@@ -112,10 +200,18 @@ class DoubleSmoothedGDA(GradientAlgorithm):
     swa_start: int = hparam(5, low=0, high=1_000_000, help="iterations before the slow copy starts averaging")
     penalty: str = hparam("norm", choices=PENALTIES, advanced=True,
                           help="p|y − ȳ| (repo, unsquared) or (p/2)|y − ȳ|²")
+    optimizer: str = hparam("sgd", choices=OPTIMIZERS,
+                            help="each player's step: plain gradient step or Adam on its full gradient")
+    beta1: float = hparam(0.9, low=0.0, high=0.9999, advanced=True, help="Adam β₁ (optimizer='adam')")
+    beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam β₂ (optimizer='adam')")
+    eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="Adam ε (optimizer='adam')")
 
     def init(self, game: Game, z: Tensor) -> State:
-        return DoubleSmoothedState(game.split(z)[1].clone(), torch.zeros(z.shape[0], dtype=torch.long,
-                                                                         device=z.device))
+        anchor = game.split(z)[1].clone()
+        t = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
+        if self.optimizer == "sgd":
+            return DoubleSmoothedState(anchor, t)
+        return DoubleSmoothedAdamState(anchor, t, *self._adam_init(z))
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         x, y = game.split(z)
@@ -130,13 +226,18 @@ class DoubleSmoothedGDA(GradientAlgorithm):
             pull = torch.where(nonzero, diff / torch.where(nonzero, norm, torch.ones_like(norm)), 0.0)
         else:
             pull = diff
-        x_next = x - self.eta_x * (xi_x + self.p * xi_x_slow)
-        y_next = y - self.eta_y * (xi_y + self.p * pull)
+        # each player's full gradient (penalty included) goes through its own optimiser
+        moments, direction = self._directions(game, state)
+        x_next = x - self.eta_x * direction("x", xi_x + self.p * xi_x_slow)
+        y_next = y - self.eta_y * direction("y", xi_y + self.p * pull)
         # the slow copy: frozen at y_0, a copy at swa_start, an EMA of the pre-step y afterwards
         tt = t[:, None]
         new_anchor = torch.where(tt < self.swa_start, anchor,
                                  torch.where(tt == self.swa_start, y, (1.0 - self.beta) * anchor + self.beta * y))
-        return game.join(x_next, y_next), DoubleSmoothedState(new_anchor, t + 1)
+        if self.optimizer == "sgd":
+            return game.join(x_next, y_next), DoubleSmoothedState(new_anchor, t + 1)
+        return game.join(x_next, y_next), DoubleSmoothedAdamState(new_anchor, t + 1, *self._adam_fields(game, moments))
 
 
-__all__ = ["SmoothedGDA", "SmoothedGDAState", "DoubleSmoothedGDA", "DoubleSmoothedState", "PENALTIES"]
+__all__ = ["SmoothedGDA", "SmoothedGDAState", "SmoothedGDAAdamState", "DoubleSmoothedGDA", "DoubleSmoothedState",
+           "DoubleSmoothedAdamState", "PENALTIES", "OPTIMIZERS"]
