@@ -1,10 +1,12 @@
 """Checkpoints: tensors in safetensors (never pickle), everything else in a JSON sidecar.
 
 ``save(path, ...)`` writes ``path`` (``.safetensors``: the iterate ``z`` (S, D), the algorithm
-state's tensor leaves, the runner's rng state) and ``path.with_suffix(".json")`` (game/model/data
-config, algorithm config, step, the state's non-tensor leaves). ``load`` rebuilds the algorithm
-state by flattening a fresh ``algorithm.init(game, z)`` as a template, so any NamedTuple state
-(nested for wrappers) round-trips without storing Python classes. Resuming with
+state's tensor leaves under their tuple paths ``state/0``, ``state/1/0``, ..., the runner's rng
+state) and ``path.with_suffix(".json")`` (game/model/data config, algorithm config, step, the
+state's non-tensor leaves). ``load`` rebuilds the algorithm state on a fresh
+``algorithm.init(game, z)`` as the template, so any NamedTuple state (nested for wrappers)
+round-trips without storing Python classes. :func:`flatten_state` / :func:`unflatten_state` are
+shared with the MNIST checkpoints. Resuming with
 ``dynamics.run(..., state=, rng_state=, start_step=)`` equals the uninterrupted run.
 """
 
@@ -17,13 +19,12 @@ from typing import Any, Optional
 
 import torch
 from safetensors.torch import load_file, save_file
-from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from dynamics.algorithm import Algorithm
 from dynamics.game import Game
 from dynamics.types import State, Tensor
 
-FORMAT = "saddle-gan-checkpoint/1"
+FORMAT = "saddle-gan-checkpoint/2"
 #: refuse sidecars larger than this (they hold only configs and scalars)
 MAX_SIDECAR_BYTES = 5_000_000
 
@@ -35,6 +36,40 @@ class Checkpoint:
     step: int
     rng_state: Optional[Tensor]
     meta: dict[str, Any]  # the JSON sidecar (config, algorithm, ...)
+
+
+def flatten_state(state: Any, prefix: str = "state") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Tensor leaves of a (nested) tuple/NamedTuple state as ``{path: tensor}``, other leaves as JSON."""
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, Any] = {}
+    if isinstance(state, torch.Tensor):
+        tensors[prefix] = state.detach().contiguous()
+    elif isinstance(state, tuple):
+        for i, v in enumerate(state):
+            t, s = flatten_state(v, f"{prefix}/{i}")
+            tensors.update(t)
+            scalars.update(s)
+    elif state is None or isinstance(state, (bool, int, float, str)):
+        scalars[prefix] = state
+    else:
+        raise TypeError(f"cannot checkpoint a state leaf of type {type(state).__name__} at {prefix}")
+    return tensors, scalars
+
+
+def unflatten_state(template: Any, tensors: dict[str, torch.Tensor], scalars: dict[str, Any],
+                    prefix: str = "state") -> Any:
+    """Rebuild a state shaped like ``template`` (the algorithm's fresh ``init``) from saved leaves."""
+    if isinstance(template, torch.Tensor):
+        if prefix not in tensors:
+            raise ValueError(f"checkpoint lacks state tensor {prefix}")
+        t = tensors[prefix]
+        if t.shape != template.shape:
+            raise ValueError(f"state tensor {prefix} has shape {tuple(t.shape)}, expected {tuple(template.shape)}")
+        return t.to(dtype=template.dtype, device=template.device)
+    if isinstance(template, tuple):
+        items = [unflatten_state(v, tensors, scalars, f"{prefix}/{i}") for i, v in enumerate(template)]
+        return type(template)(*items) if hasattr(template, "_fields") else type(template)(items)
+    return scalars.get(prefix, template)
 
 
 def sidecar_path(path: str | Path) -> Path:
@@ -58,19 +93,13 @@ def save(path: str | Path, z: Tensor, state: State, step: int, *, config: dict[s
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    leaves, _ = tree_flatten(state)
-    tensors = {"z": z.detach().contiguous().cpu()}
-    scalars: dict[str, Any] = {}
-    for i, leaf in enumerate(leaves):
-        if isinstance(leaf, torch.Tensor):
-            tensors[f"state.{i}"] = leaf.detach().contiguous().cpu()
-        else:
-            scalars[str(i)] = leaf
+    state_tensors, scalars = flatten_state(state)
+    tensors = {"z": z.detach().contiguous().cpu(), **{k: v.cpu() for k, v in state_tensors.items()}}
     if rng_state is not None:
         tensors["rng_state"] = rng_state.detach().contiguous().cpu()
     save_file(tensors, str(path))
     meta = {"format": FORMAT, "step": int(step), "config": config, "algorithm": algorithm,
-            "n_state_leaves": len(leaves), "state_scalars": scalars, "z_dtype": str(z.dtype),
+            "state_scalars": scalars, "z_dtype": str(z.dtype),
             **({"extra": extra} if extra else {})}
     sidecar_path(path).write_text(json.dumps(meta, indent=1))
     return path
@@ -100,20 +129,12 @@ def load(path: str | Path, game: Game, algorithm: Algorithm, device: str | torch
     if z.ndim != 2 or z.shape[1] != game.dim:
         raise ValueError(f"checkpoint z has shape {tuple(z.shape)}, the game needs (S, {game.dim})")
     template = algorithm.init(game, z)
-    leaves, spec = tree_flatten(template)
-    if len(leaves) != meta["n_state_leaves"]:
-        raise ValueError(f"checkpoint state has {meta['n_state_leaves']} leaves, "
-                         f"{algorithm.name} expects {len(leaves)}: wrong algorithm?")
-    new = []
-    for i, leaf in enumerate(leaves):
-        if isinstance(leaf, torch.Tensor):
-            t = tensors[f"state.{i}"]
-            if t.shape != leaf.shape:
-                raise ValueError(f"state leaf {i} has shape {tuple(t.shape)}, expected {tuple(leaf.shape)}")
-            new.append(t.to(leaf.dtype))
-        else:
-            new.append(meta["state_scalars"].get(str(i), leaf))
-    state = tree_unflatten(new, spec)
+    expected = set(flatten_state(template)[0])
+    saved = {k for k in tensors if k.startswith("state")}
+    if saved != expected:
+        raise ValueError(f"checkpoint state has tensor leaves {sorted(saved)}, {algorithm.name} expects "
+                         f"{sorted(expected)}: wrong algorithm?")
+    state = unflatten_state(template, tensors, meta["state_scalars"])
     rng = tensors.get("rng_state")
     return Checkpoint(z=z, state=state, step=int(meta["step"]), rng_state=None if rng is None else rng.cpu(), meta=meta)
 

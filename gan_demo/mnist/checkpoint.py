@@ -21,45 +21,13 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from gan_demo.checkpoints import flatten_state, unflatten_state  # noqa: F401  (re-exported)
+
 REQUIRED_KEYS = ("format", "kind", "arch", "latent", "digits", "algorithm", "game", "data", "seeds", "step",
                  "metrics", "history", "command", "train_seconds")
 FORMAT = "saddle-mnist-v1"
 #: refuse JSON sidecars larger than this (they are a few hundred kB at most)
 MAX_JSON_BYTES = 16 * 2**20
-
-
-def flatten_state(state: Any, prefix: str = "state") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Tensor leaves of a (nested) tuple/NamedTuple state as ``{path: tensor}``, other leaves as JSON."""
-    tensors: dict[str, torch.Tensor] = {}
-    scalars: dict[str, Any] = {}
-    if isinstance(state, torch.Tensor):
-        tensors[prefix] = state.detach().contiguous()
-    elif isinstance(state, tuple):
-        for i, v in enumerate(state):
-            t, s = flatten_state(v, f"{prefix}/{i}")
-            tensors.update(t)
-            scalars.update(s)
-    elif state is None or isinstance(state, (bool, int, float, str)):
-        scalars[prefix] = state
-    else:
-        raise TypeError(f"cannot checkpoint a state leaf of type {type(state).__name__} at {prefix}")
-    return tensors, scalars
-
-
-def unflatten_state(template: Any, tensors: dict[str, torch.Tensor], scalars: dict[str, Any],
-                    prefix: str = "state") -> Any:
-    """Rebuild a state shaped like ``template`` (the algorithm's fresh ``init``) from saved leaves."""
-    if isinstance(template, torch.Tensor):
-        if prefix not in tensors:
-            raise ValueError(f"checkpoint lacks state tensor {prefix}")
-        t = tensors[prefix]
-        if t.shape != template.shape:
-            raise ValueError(f"state tensor {prefix} has shape {tuple(t.shape)}, expected {tuple(template.shape)}")
-        return t.to(dtype=template.dtype, device=template.device)
-    if isinstance(template, tuple):
-        items = [unflatten_state(v, tensors, scalars, f"{prefix}/{i}") for i, v in enumerate(template)]
-        return type(template)(*items) if hasattr(template, "_fields") else type(template)(items)
-    return scalars.get(prefix, template)
 
 
 def save(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
