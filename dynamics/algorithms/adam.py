@@ -20,7 +20,8 @@ def adam_direction(g: Tensor, m: Tensor, v: Tensor, t: Tensor | float, beta1: fl
                    shift: float = 0.0) -> tuple[Tensor, Tensor, Tensor]:
     """One ``torch.optim.Adam`` direction (ε inside the bias correction) and the new moments.
 
-    Pure and shared by every algorithm that takes Adam steps (``adam``, ``unrolled``,
+    Pure and shared by every algorithm that takes Adam steps (``adam``, ``unrolled``, and through
+    :class:`PlayerAdam` ``sgda``, ``double_sgda``,
     ``greedy_minmax``), so the update rule lives in one place.
 
     Args:
@@ -45,6 +46,45 @@ def adam_direction(g: Tensor, m: Tensor, v: Tensor, t: Tensor | float, beta1: fl
     v_hat = v / (1 - beta2**t)
     root = v_hat.sqrt() if shift == 0.0 else torch.sqrt(v_hat + shift)
     return m_hat / (root + eps), m, v
+
+
+class PlayerAdam:
+    """Adam moments kept per player through one iteration of a multi-step method.
+
+    Alternating and accept/reject methods (``sgda``, ``double_sgda``, ``greedy_minmax``) take
+    several player steps per iteration, each of which must advance that player's own moments and
+    step count. This local helper holds them while ``step`` runs and hands them back as state
+    fields; it never outlives the call, so ``step`` stays pure. With ``enabled=False`` the
+    direction is the plain gradient.
+    """
+
+    def __init__(self, game: Game, state: object, beta1: float, beta2: float, eps: float, enabled: bool) -> None:
+        self.game, self.beta1, self.beta2, self.eps, self.enabled = game, beta1, beta2, eps, enabled
+        self.moments: dict[str, list[Tensor]] = {}
+        if enabled:
+            (mx, my), (vx, vy) = game.split(state.m), game.split(state.v)  # type: ignore[attr-defined]
+            self.moments = {"x": [mx, vx, state.t_x], "y": [my, vy, state.t_y]}  # type: ignore[attr-defined]
+
+    @staticmethod
+    def init(z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Fresh ``(m, v, t_x, t_y)``: zero moments (B, D) and zero per-row step counts (B,)."""
+        zeros = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
+        return torch.zeros_like(z), torch.zeros_like(z), zeros, zeros.clone()
+
+    def direction(self, player: str, g: Tensor) -> Tensor:
+        """(B, d) gradient of ``player`` ("x" or "y") -> its step direction; advances its moments."""
+        if not self.enabled:
+            return g
+        m, v, t = self.moments[player]
+        t = t + 1
+        d, m, v = adam_direction(g, m, v, t.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps)
+        self.moments[player] = [m, v, t]
+        return d
+
+    def fields(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """The updated ``(m, v, t_x, t_y)`` for the next state."""
+        (mx, vx, t_x), (my, vy, t_y) = self.moments["x"], self.moments["y"]
+        return self.game.join(mx, my), self.game.join(vx, vy), t_x, t_y
 
 
 class AdamState(NamedTuple):

@@ -14,7 +14,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from .adam import adam_direction
+from .adam import PlayerAdam
 
 VARIANTS = ("mnist", "gaussian")
 REVERTS = ("auto", "both", "x")
@@ -121,8 +121,7 @@ class GreedyMinMax(GradientAlgorithm):
         f0 = torch.full((n,), _F_INIT, dtype=z.dtype, device=z.device)
         if self.optimizer == "sgd":
             return GreedyState(f0, zeros, zeros.clone())
-        return GreedyAdamState(f0, zeros, zeros.clone(), torch.zeros_like(z), torch.zeros_like(z), zeros.clone(),
-                               zeros.clone())
+        return GreedyAdamState(f0, zeros, zeros.clone(), *PlayerAdam.init(z))
 
     def report(self, game: Game, z: Tensor, state: State) -> dict[str, Tensor]:
         return {"greedy_flag": state.flag}
@@ -141,35 +140,24 @@ class GreedyMinMax(GradientAlgorithm):
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         x, y = game.split(z)
         adam = self.optimizer == "adam"
-        # per player: [m, v, step count]; updated by every step that player takes this iteration
-        moments = {}
-        if adam:
-            (mx, my), (vx, vy) = game.split(state.m), game.split(state.v)
-            moments = {"x": [mx, vx, state.t_x], "y": [my, vy, state.t_y]}
-
-        def direction(player: str, g: Tensor) -> Tensor:  # (B, d) gradient -> that player's step direction
-            if not adam:
-                return g
-            m, v, t = moments[player]
-            t = t + 1
-            d, m, v = adam_direction(g, m, v, t.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps)
-            moments[player] = [m, v, t]
-            return d
+        # each player's steps this iteration advance that player's own moments and step count
+        players = PlayerAdam(game, state, self.beta1, self.beta2, self.eps, enabled=adam)
 
         sign = 1.0 if self.criterion == "value" else -1.0  # f_ref is stored in the tested quantity
         if self.variant == "mnist":
             f_old = sign * game.value(x, y)  # (B,)
-            x_new = x - self.eta_x * direction("x", game.xi_x(z))
+            x_new = x - self.eta_x * players.direction("x", game.xi_x(z))
             w = game.project(game.join(x_new, y))
             d_steps = self.k
         else:
             f_old = state.f_ref
             gx, gy = game.split(game.xi(z))  # one simultaneous step of both players
-            w = game.project(game.join(x - self.eta_x * direction("x", gx), y - self.eta_y * direction("y", gy)))
+            w = game.project(game.join(x - self.eta_x * players.direction("x", gx),
+                                       y - self.eta_y * players.direction("y", gy)))
             d_steps = self.k - 1
         for _ in range(d_steps):
             xw, yw = game.split(w)
-            w = game.project(game.join(xw, yw - self.eta_y * direction("y", game.xi_y(w))))
+            w = game.project(game.join(xw, yw - self.eta_y * players.direction("y", game.xi_y(w))))
         f_new = sign * game.value(*game.split(w))  # (B,)
         uncond = self._unconditional(state.t)  # (B,)
         reject = ~uncond & (f_new > f_old)
@@ -180,8 +168,7 @@ class GreedyMinMax(GradientAlgorithm):
         if not adam:
             return z_next, GreedyState(f_new, flag, state.t + 1)
         # the optimiser state is never restored: a rejected step's moments stay (as in the notebooks)
-        (mx, vx, t_x), (my, vy, t_y) = moments["x"], moments["y"]
-        return z_next, GreedyAdamState(f_new, flag, state.t + 1, game.join(mx, my), game.join(vx, vy), t_x, t_y)
+        return z_next, GreedyAdamState(f_new, flag, state.t + 1, *players.fields())
 
 
 __all__ = ["GreedyMinMax", "GreedyState", "GreedyAdamState", "VARIANTS", "REVERTS", "OPTIMIZERS", "CRITERIA",

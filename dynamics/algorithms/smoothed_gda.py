@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -13,7 +12,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from .adam import adam_direction
+from .adam import PlayerAdam
 from .gda import alternate
 
 PENALTIES = ("norm", "squared")
@@ -38,41 +37,14 @@ class _AdamOption:
     """The ``optimizer="adam"`` option shared by ``sgda`` and ``double_sgda``.
 
     Each player's *full* gradient (its loss including the smoothing terms) goes through
-    :func:`adam_direction` with that player's own moments and step count, as one
+    :class:`~dynamics.algorithms.adam.PlayerAdam` with that player's own moments and step count, as one
     ``torch.optim.Adam`` per player would do; ``optimizer="sgd"`` returns the gradient unchanged.
     """
 
     # the subclasses declare the hparams optimizer, beta1, beta2, eps
 
-    def _adam_init(self, z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        zeros = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
-        return torch.zeros_like(z), torch.zeros_like(z), zeros, zeros.clone()
-
-    def _directions(self, game: Game, state: State) -> tuple[dict[str, list[Tensor]], Callable[[str, Tensor], Tensor]]:
-        """Per-player moments ``{"x": [m, v, t], "y": [...]}`` and ``direction(player, g)``, which
-        maps a (B, d) gradient to that player's step direction and updates its moments in place.
-        """
-        moments: dict[str, list[Tensor]] = {}
-        if self.optimizer == "adam":
-            (mx, my), (vx, vy) = game.split(state.m), game.split(state.v)
-            moments = {"x": [mx, vx, state.t_x], "y": [my, vy, state.t_y]}
-
-        def direction(player: str, g: Tensor) -> Tensor:
-            if self.optimizer != "adam":
-                return g
-            m, v, t = moments[player]
-            t = t + 1
-            d, m, v = adam_direction(g, m, v, t.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps)
-            moments[player] = [m, v, t]
-            return d
-
-        return moments, direction
-
-    @staticmethod
-    def _adam_fields(game: Game, moments: dict[str, list[Tensor]]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        (mx, vx, t_x), (my, vy, t_y) = moments["x"], moments["y"]
-        return game.join(mx, my), game.join(vx, vy), t_x, t_y
-
+    def _players(self, game: Game, state: State) -> PlayerAdam:
+        return PlayerAdam(game, state, self.beta1, self.beta2, self.eps, enabled=self.optimizer == "adam")
 
 
 @register_algorithm("sgda")
@@ -122,25 +94,25 @@ class SmoothedGDA(_AdamOption, GradientAlgorithm):
         anchor = game.split(z)[0].clone()
         if self.optimizer == "sgd":
             return SmoothedGDAState(anchor)
-        return SmoothedGDAAdamState(anchor, *self._adam_init(z))
+        return SmoothedGDAAdamState(anchor, *PlayerAdam.init(z))
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         anchor = state.anchor  # (B, dx)
-        moments, direction = self._directions(game, state)
+        players = self._players(game, state)
 
         def move_x(w: Tensor) -> Tensor:
             x = game.split(w)[0]
-            return x - self.eta_x * direction("x", game.xi_x(w) + self.p * (x - anchor))
+            return x - self.eta_x * players.direction("x", game.xi_x(w) + self.p * (x - anchor))
 
         def move_y(w: Tensor) -> Tensor:
-            return game.split(w)[1] - self.eta_y * direction("y", game.xi_y(w))
+            return game.split(w)[1] - self.eta_y * players.direction("y", game.xi_y(w))
 
         z_next = alternate(game, z, move_x, move_y, "x_first")
         x_next = game.split(z_next)[0]
         new_anchor = anchor + self.beta * (x_next - anchor)
         if self.optimizer == "sgd":
             return z_next, SmoothedGDAState(new_anchor)
-        return z_next, SmoothedGDAAdamState(new_anchor, *self._adam_fields(game, moments))
+        return z_next, SmoothedGDAAdamState(new_anchor, *players.fields())
 
 
 class DoubleSmoothedState(NamedTuple):
@@ -211,7 +183,7 @@ class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
         t = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
         if self.optimizer == "sgd":
             return DoubleSmoothedState(anchor, t)
-        return DoubleSmoothedAdamState(anchor, t, *self._adam_init(z))
+        return DoubleSmoothedAdamState(anchor, t, *PlayerAdam.init(z))
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         x, y = game.split(z)
@@ -227,16 +199,16 @@ class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
         else:
             pull = diff
         # each player's full gradient (penalty included) goes through its own optimiser
-        moments, direction = self._directions(game, state)
-        x_next = x - self.eta_x * direction("x", xi_x + self.p * xi_x_slow)
-        y_next = y - self.eta_y * direction("y", xi_y + self.p * pull)
+        players = self._players(game, state)
+        x_next = x - self.eta_x * players.direction("x", xi_x + self.p * xi_x_slow)
+        y_next = y - self.eta_y * players.direction("y", xi_y + self.p * pull)
         # the slow copy: frozen at y_0, a copy at swa_start, an EMA of the pre-step y afterwards
         tt = t[:, None]
         new_anchor = torch.where(tt < self.swa_start, anchor,
                                  torch.where(tt == self.swa_start, y, (1.0 - self.beta) * anchor + self.beta * y))
         if self.optimizer == "sgd":
             return game.join(x_next, y_next), DoubleSmoothedState(new_anchor, t + 1)
-        return game.join(x_next, y_next), DoubleSmoothedAdamState(new_anchor, t + 1, *self._adam_fields(game, moments))
+        return game.join(x_next, y_next), DoubleSmoothedAdamState(new_anchor, t + 1, *players.fields())
 
 
 __all__ = ["SmoothedGDA", "SmoothedGDAState", "SmoothedGDAAdamState", "DoubleSmoothedGDA", "DoubleSmoothedState",
