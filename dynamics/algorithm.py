@@ -37,6 +37,8 @@ class Algorithm:
     wrapper: ClassVar[bool] = False  # wraps a base algorithm
     #: the oracle/reference the update rule is pinned to (shown in the app)
     reference: ClassVar[str] = ""
+    #: cost hint of the work budget: field evaluations (or equivalent passes) per step and row
+    cost: ClassVar[float] = 1.0
 
     def __post_init__(self) -> None:
         validate(self, self.name)
@@ -54,6 +56,12 @@ class Algorithm:
         accept/reject flags), each (B, ...). Empty by default.
         """
         return {}
+
+    def step_cost(self, game: Game) -> float:
+        """Field evaluations per step and row on ``game`` (the work budget of :func:`dynamics.run`);
+        ``cost`` by default, overridden where inner loops depend on hyperparameters or dimension.
+        """
+        return self.cost
 
     def config(self) -> dict[str, Any]:
         """JSON-friendly ``{"name": ..., **hyperparameters}``."""

@@ -39,6 +39,8 @@ class Game:
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: |z| above this counts as divergence (the runner's default bound)
     divergence_bound: ClassVar[float] = 1e6
+    #: cost hint of the work budget: one field evaluation per coordinate, relative to an elementwise field
+    cost: ClassVar[float] = 1.0
 
     def __post_init__(self) -> None:
         validate(self, self.name)
@@ -119,6 +121,10 @@ class Game:
         own per-row seeds and ``step`` instead of drawing from ``generator``.
         """
         return self
+
+    def eval_cost(self) -> float:
+        """Cost of one field evaluation per coordinate (the work budget); ``cost`` by default."""
+        return self.cost
 
     # ---- bookkeeping ---------------------------------------------------------------------------
     def replace(self, **changes: Any) -> Game:

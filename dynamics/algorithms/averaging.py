@@ -49,6 +49,9 @@ class Averaging(Algorithm):
     def second_order(self) -> bool:  # type: ignore[override]
         return self.base.second_order
 
+    def step_cost(self, game: Game) -> float:
+        return self.base.step_cost(game)
+
     def init(self, game: Game, z: Tensor) -> AveragingState:
         return AveragingState(self.base.init(game, z), z, z.new_zeros(()))
 

@@ -38,6 +38,7 @@ class Consensus(GradientAlgorithm):
 
     group = "second-order"
     second_order = True
+    cost = 3.0
     reference = "ALGORITHMS.md §10; oracle: ρ = sqrt((1−ηγ)² + η²) on f = xy (0.9055385138 at η = 0.1, γ = 1)"
 
     gamma: float = hparam(1.0, low=0.0, high=100.0, help="γ, weight of the consensus term ∇½|ξ|²")

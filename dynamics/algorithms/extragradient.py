@@ -33,6 +33,7 @@ class Extragradient(GradientAlgorithm):
 
     """
 
+    cost = 2.0
     reference = "ALGORITHMS.md §7; oracle: |z_T| = (1−η²+η⁴)^{T/2} |z_0| on f = xy"
 
     def step(self, game: Game, z: Tensor, state: tuple) -> tuple[Tensor, tuple]:

@@ -115,6 +115,9 @@ class GreedyMinMax(GradientAlgorithm):
     criterion: str = hparam("value", choices=CRITERIA, advanced=True,
                             help="a rise of this rejects: f (MNIST notebook) or -f (Gaussian notebook as written)")
 
+    def step_cost(self, game: Game) -> float:
+        return 3.0 + self.k
+
     def init(self, game: Game, z: Tensor) -> State:
         n = z.shape[0]
         zeros = torch.zeros(n, dtype=torch.long, device=z.device)
