@@ -215,7 +215,8 @@ def run(
     st = algorithm.init(game, z) if state is None else state
     first = algorithm.report(game, z, st)
     item = z.element_size()
-    per_record = n_starts * ((dim + 2 * metrics) * item + sum(v.numel() * v.element_size() for v in first.values()))
+    # iterates, f and |xi| (NaN-filled without metrics), and the algorithm's reports, per record
+    per_record = n_starts * (dim + 2) * item + sum(v.numel() * v.element_size() for v in first.values())
     every, n_rec, keep_last, note = _record_plan(steps, record_every, max(1, per_record))
 
     rec = torch.empty((n_rec, n_starts, dim), dtype=z.dtype, device=dev)  # (T, B, D)
