@@ -118,10 +118,14 @@ class Spec:
     report: dict[str, Any] = field(default_factory=dict)
 
     def tasks(self) -> list[Task]:
-        """Arms x seed chunks, in a stable order (arm-major)."""
+        """Arms x seed chunks, chunk-major.
+
+        Every arm gets its first chunk before any arm its second, so a sweep stopped early has
+        comparable seed counts per arm.
+        """
         out = []
-        for arm, params in self.arms:
-            for i in range(0, len(self.seeds), self.chunk):
+        for i in range(0, len(self.seeds), self.chunk):
+            for arm, params in self.arms:
                 out.append(Task(arm, params, self.seeds[i : i + self.chunk]))
         return out
 
