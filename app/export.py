@@ -43,6 +43,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from dynamics.threads import configure_threads  # noqa: E402
+
 from . import compute, plots  # noqa: E402
 
 Draw = Callable[[int], Sequence[Any]]
@@ -399,6 +401,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``python -m app.export``."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_threads()  # one torch thread unless SADDLE_TORCH_THREADS (dynamics/threads.py)
     out = Path(args.out)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("gif", "mp4", "png"):

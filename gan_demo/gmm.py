@@ -27,6 +27,7 @@ import torch
 import dynamics
 from dynamics.algorithm import Algorithm
 from dynamics.params import hparams
+from dynamics.threads import configure_threads
 
 from . import checkpoints, metrics
 from .data import DATASETS, Mixture, make_dataset
@@ -247,7 +248,7 @@ def make_parser(algorithm: Optional[str] = None) -> tuple[argparse.ArgumentParse
     p.add_argument("--every", type=int, default=100, help="checkpoint (metrics, snapshot) period")
     p.add_argument("--out", type=Path, required=False, default=None, help="output folder")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: dynamics/threads.py policy)")
     p.add_argument("--no-gif", action="store_true")
     p.add_argument("--resume", type=Path, default=None, help="continue from a checkpoint .safetensors")
     d = p.add_argument_group("data")
@@ -281,8 +282,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     known, _ = pre.parse_known_args(argv)
     parser, pairs = make_parser(known.algorithm)
     a = parser.parse_args(argv)
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    configure_threads(a.threads or None)
     model = ModelConfig(latent_dim=a.latent_dim, g_depth=a.g_depth, g_width=a.g_width, d_depth=a.d_depth,
                         d_width=a.d_width, activation=a.activation, noise=a.noise, init=a.init, gain=a.gain)
     cfg = GMMConfig(dataset="custom" if a.csv else a.dataset, sigma=a.sigma, radius=a.radius, model=model,

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 import dynamics
 from dynamics.params import hparams
+from dynamics.threads import configure_threads
 from gan_demo.game import GANGame, mix_seed
 
 from . import checkpoint as ckpt
@@ -424,6 +425,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--resume", type=Path, help="a resume checkpoint (path without suffix) to continue")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
+    configure_threads()  # one torch thread unless SADDLE_TORCH_THREADS (dynamics/threads.py)
     given = argv if argv is not None else sys.argv[1:]
     command = shlex.join(["python", "-m", "gan_demo.mnist.train", *given])
     if args.resume:
