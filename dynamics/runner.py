@@ -172,6 +172,7 @@ def run(
         generator.set_state(rng_state)
 
     z = game.project(z)
+    game.check_start(z)  # a clear error now instead of a run of NaNs (formula games)
     st = algorithm.init(game, z) if state is None else state
     rec = torch.empty((n_rec, n_starts, dim), dtype=z.dtype, device=dev)  # (T, B, D)
     rec[0] = z
