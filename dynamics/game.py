@@ -121,6 +121,12 @@ class Game:
     def constrained(self) -> bool:
         return type(self).project is not Game.project
 
+    def check_start(self, z: Tensor) -> None:
+        """Raise ``ValueError`` with a plain message if the game is undefined at the starts ``z``
+        (B, D). The runner calls it once before the first step; built-in games are defined
+        everywhere, games typed as formulas check their losses and field.
+        """
+
     def equilibrium(self) -> Optional[tuple[tuple[float, ...], tuple[float, ...]]]:
         """A known equilibrium ``(x*, y*)`` or ``None``."""
         return None

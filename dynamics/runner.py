@@ -212,6 +212,7 @@ def run(
         generator.set_state(rng_state)
 
     z = game.project(z)
+    game.check_start(z)  # a clear error now instead of a run of NaNs (formula games)
     st = algorithm.init(game, z) if state is None else state
     first = algorithm.report(game, z, st)
     item = z.element_size()
