@@ -284,6 +284,7 @@ def linearize_xi(game: Game, z: Tensor, create_graph: Optional[bool] = None) -> 
             differentiated by an outer autograd computation).
 
     Games with a constant Jacobian (``game.constant_jacobian()``) get a :class:`ConstantLinearization`.
+
     """
     matrix = game.jacobian_constant(z)
     if matrix is not None:
