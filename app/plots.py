@@ -854,14 +854,18 @@ def step_spectrum_figure(specs: Sequence[StepSpectrum], *, lecture: bool = False
                                name="unit circle", hoverinfo="skip"))
     symbols = ("circle", "diamond", "square", "triangle-up", "cross", "star", "hexagon", "x")
     top = 1.0
+    n = len(specs)
     for i, s in enumerate(specs):
         if s.eigvals.size == 0:
             continue
         top = max(top, float(np.abs(s.eigvals).max()))
+        # later runs are drawn on top and smaller, with their own symbol: coinciding eigenvalues stay visible
+        # as nested markers instead of one hiding the other
+        size = style.marker + 6 + 7 * (n - 1 - i)
         fig.add_trace(go.Scatter(x=s.eigvals.real, y=s.eigvals.imag, mode="markers",
                                  name=f"{s.label}: ρ = {s.radius:.4g}",
-                                 marker=dict(size=style.marker + 6, color=color(i), symbol=symbols[i % len(symbols)],
-                                             line=dict(color="white", width=1), opacity=0.9),
+                                 marker=dict(size=size, color=color(i), symbol=symbols[i % len(symbols)],
+                                             line=dict(color="white", width=1.5), opacity=0.95),
                                  hovertemplate="λ = %{x:.4g} %{y:+.4g}i<extra>" + s.label + "</extra>"))
     r = min(top * 1.1, 10.0)
     fig.update_xaxes(range=[-r, r])
@@ -885,9 +889,10 @@ def stability_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], *, le
             fig.add_vline(x=current[label], line=dict(color=color(i), dash="dot", width=1.5))
     # (no annotation_text: on a log axis Plotly places hline annotations at 10**y)
     fig.add_hline(y=1.0, line=dict(color="black", dash="dash", width=1.5))
-    fig.update_xaxes(type="log", title_text="step size η", exponentformat="power", showgrid=True, gridcolor="#eee")
+    fig.update_xaxes(type="log", title_text="step size η", exponentformat="power", showgrid=True, gridcolor="#eee",
+                     **_log_ticks([c[1] for c in curves], lecture=lecture))
     fig.update_yaxes(type="log", title_text="spectral radius ρ (dashed: ρ = 1)", showgrid=True, gridcolor="#eee",
-                     exponentformat="power", **_log_ticks([c[2] for c in curves]))
+                     exponentformat="power", **_log_ticks([c[2] for c in curves], lecture=lecture))
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
                       plot_bgcolor="white",
                       title=dict(text="stability against η (ρ < 1: converges locally, dotted: current η)", x=0.01),
@@ -906,7 +911,7 @@ def stability_map_figure(lrs: np.ndarray, v2: np.ndarray, rho: np.ndarray, param
                                hovertemplate="η=%{x:.3g}, " + param2 + "=%{y:.3g}: log₁₀ρ=%{z:.3g}<extra></extra>"))
     fig.add_trace(go.Contour(x=lrs, y=v2, z=z, contours=dict(start=0, end=0, size=1, coloring="none"),
                              line=dict(color="black", width=2), showscale=False, hoverinfo="skip", name="ρ = 1"))
-    fig.update_xaxes(type="log", title_text="step size η")
+    fig.update_xaxes(type="log", title_text="step size η", **_log_ticks([lrs], lecture=lecture))
     fig.update_yaxes(title_text=param2)
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
                       title=dict(text=f"{label}: stable region (blue, ρ < 1) over η and {param2}", x=0.01),
