@@ -58,6 +58,9 @@ ACCEPTANCES = ("fresh", "step")
 #: un-normalised pl_bolts data module, while G still ends in tanh)
 DATA_RANGES = ("pm1", "01")
 MAX_STEPS = 200_000
+#: the metrics kept in the history every ``fid_every`` steps
+FID_KEYS = ("class_hist", "classes_covered", "classes_well_covered", "rev_kl", "hq_frac", "mean_top_prob", "fid",
+            "kid")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -124,6 +127,8 @@ class TrainConfig:
     checkpoint_every: int = 500
     acceptance: str = "fresh"
     data_range: str = "pm1"
+    #: every this many steps, the full metrics (FID, KL, classes) on N held-out-sized samples; 0 = off
+    fid_every: int = 0
 
     def __post_init__(self) -> None:
         if self.acceptance not in ACCEPTANCES:
@@ -134,6 +139,8 @@ class TrainConfig:
             raise ValueError(f"arch {self.arch!r} is not one of {ARCHES}")
         if not 0 < self.steps <= MAX_STEPS:
             raise ValueError(f"steps must be in [1, {MAX_STEPS}], got {self.steps}")
+        if self.fid_every < 0 or self.fid_every % self.log_every:
+            raise ValueError(f"fid_every={self.fid_every} must be 0 or a positive multiple of log_every")
         for name in ("eval_every", "snapshot_every", "checkpoint_every"):
             v = getattr(self, name)
             if v <= 0 or v % self.log_every:
@@ -166,7 +173,7 @@ class TrainConfig:
 _SGDA_REPO = dict(arch="mlp", digits=DIGITS, loss_type="non_saturating", batch_size=64, steps=2000,
                   eval_every=50, snapshot_every=100, snapshot_n=64, checkpoint_every=500)
 _SGDA_FAITHFUL = dict(_SGDA_REPO, batch_size=32, data_range="01", steps=10_000, snapshot_every=500,
-                      checkpoint_every=1000)
+                      checkpoint_every=1000, fid_every=1000)
 _MANGOUBI = dict(arch="mangoubi", digits=(0, 1), loss_type="non_saturating", batch_size=128, steps=1000,
                  eval_every=10, snapshot_every=50, snapshot_n=32, checkpoint_every=500)
 #: our earlier experiment-2 setup: batch 64, the test on the training minibatch with dropout on
@@ -345,6 +352,9 @@ class Trainer:
                 hists.append(class_metrics(probs, cfg.digits)["class_hist"])
             h["eval_steps"].append(self.step)
             h["class_hist"].append(hists)
+        if cfg.fid_every and self.step % cfg.fid_every == 0 and self.clf is not None:
+            h.setdefault("fid_steps", []).append(self.step)
+            h.setdefault("fid_metrics", []).append([{k: m[k] for k in FID_KEYS} for m in self.full_metrics()])
         if self.step % cfg.snapshot_every == 0:
             h["snapshot_steps"].append(self.step)
             self.snapshots.append(to_uint8(self.images(self.noise[: cfg.snapshot_n])))
@@ -427,13 +437,25 @@ class Trainer:
             t.snapshots = list(tensors["snapshots"].unbind(0))
         return t
 
+    def reference(self) -> Any:
+        """The real statistics of these digits (cached)."""
+        if getattr(self, "_ref", None) is None:
+            assert self.clf is not None
+            self._ref = make_reference(self.clf, self.train_x, self.train_y, self.held_x, self.cfg.digits)
+        return self._ref
+
+    def full_metrics(self) -> list[dict[str, Any]]:
+        """Every seed's metrics on N = (held-out images of these digits) samples of the noise bank."""
+        assert self.clf is not None
+        imgs = self.images(self.noise[: len(self.held_x)])  # (S, n, 784)
+        return [_rounded(evaluate_images(self.clf, imgs[s], self.reference())) for s in range(imgs.shape[0])]
+
     def finish(self) -> dict[str, Any]:
         """Final metrics per seed on N = (held-out images of these digits) samples, plus the real floor."""
         assert self.clf is not None
-        ref = make_reference(self.clf, self.train_x, self.train_y, self.held_x, self.cfg.digits)
+        ref = self.reference()
         n = len(self.held_x)
-        imgs = self.images(self.noise[:n])  # (S, n, 784)
-        per_seed = [_rounded(evaluate_images(self.clf, imgs[s], ref)) for s in range(imgs.shape[0])]
+        per_seed = self.full_metrics()
         out = {"n_samples": n, "per_seed": per_seed, "real_floor": _rounded(real_floor(self.clf, ref)),
                "note": f"classifier-feature FID/KID; {self.split.describe()}; real floor = held-out images "
                        "against the training split's statistics, same N"}
