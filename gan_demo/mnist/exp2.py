@@ -57,8 +57,11 @@ def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
 
 
 def both_present(frac_one: float, threshold: float = DEFAULTS["threshold"]) -> bool:
-    """Both digits present: the smaller of the two shares is at least ``threshold``."""
-    return min(frac_one, 1.0 - frac_one) >= threshold
+    """Both digits present: the smaller of the two shares is at least ``threshold``.
+
+    (A 1e-9 tolerance keeps 1 - 0.9 = 0.0999... on the right side: shares are counts / N.)
+    """
+    return min(frac_one, 1.0 - frac_one) >= threshold - 1e-9
 
 
 def digit_switches(ones: list[float], share: float = SWITCH_SHARE) -> int:
