@@ -7,8 +7,16 @@ import torch
 from torch import nn
 
 import dynamics
-from gan_demo.mnist.exp2 import (DEFAULTS, both_present, config_for, digit_switches, parse_seeds, summarize,
-                                 trace_metrics, wilson)
+from gan_demo.mnist.exp2 import (
+    DEFAULTS,
+    both_present,
+    config_for,
+    digit_switches,
+    parse_seeds,
+    summarize,
+    trace_metrics,
+    wilson,
+)
 from gan_demo.mnist.models import MLPGenerator, make_players
 from gan_demo.mnist.train import PRESETS, MNISTGANGame
 

@@ -22,7 +22,8 @@ DOUBLE_ORDERS = ("x_first", "simultaneous")
 
 def block_sizes_y(game: Game) -> tuple[int, ...]:
     """Sizes of the max player's parameter tensors in layout order (``game.y_block_sizes`` if the game
-    has several, e.g. a GAN's discriminator layers; one block of ``dim_y`` otherwise)."""
+    has several, e.g. a GAN's discriminator layers; one block of ``dim_y`` otherwise).
+    """
     sizes = tuple(getattr(game, "y_block_sizes", ()) or (game.dim_y,))
     if sum(sizes) != game.dim_y:
         raise ValueError(f"y_block_sizes {sizes} do not add up to dim_y={game.dim_y}")

@@ -88,7 +88,7 @@ def trace_metrics(steps: list[int], ones: list[float], at: int, threshold: float
 
 
 def summarize(rows: list[dict], arm: str) -> dict[str, Any]:
-    """k of n runs with both digits at the statistic's iteration, the Wilson interval, the median run.
+    """K of n runs with both digits at the statistic's iteration, the Wilson interval, the median run.
 
     The representative run is the median of ``min_share_at`` (ties: the lower seed), so a shipped
     run shows what a typical run does, never the best one.

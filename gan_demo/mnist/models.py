@@ -130,5 +130,15 @@ def make_generator(arch: str, latent: int = 100) -> nn.Module:
     raise ValueError(f"unknown arch {arch!r}; valid choices: {', '.join(ARCHES)}")
 
 
+def to_canonical(images: torch.Tensor, data_range: str) -> torch.Tensor:
+    """Generator outputs in the training data's range -> [-1, 1] (what the classifier and plots expect).
+
+    For ``"01"`` the tanh output below 0 is darker than any training pixel: clamped to 0 first.
+    """
+    if data_range == "01":
+        return images.clamp(0.0, 1.0) * 2.0 - 1.0
+    return images
+
+
 def n_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())

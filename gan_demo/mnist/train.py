@@ -42,7 +42,7 @@ from . import checkpoint as ckpt
 from .classifier import load_classifier, predict, weights_sha256
 from .data import DIGITS, MNISTSplit, load_split, parse_digits, subset
 from .metrics import class_metrics, evaluate_images, make_reference, real_floor
-from .models import ARCHES, make_players
+from .models import ARCHES, make_players, to_canonical
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: the fixed evaluation noise bank's seed: every run and algorithm samples from the same codes
@@ -287,16 +287,6 @@ def generate(game: GANGame, z: torch.Tensor, noise: torch.Tensor, chunk: int = 1
         nz = noise[i : i + chunk].to(z)
         outs.append(game.generate(x, nz.expand(x.shape[0], *nz.shape)))
     return torch.cat(outs, dim=1).float()
-
-
-def to_canonical(images: torch.Tensor, data_range: str) -> torch.Tensor:
-    """Generator outputs in the training data's range -> [-1, 1] (what the classifier and plots expect).
-
-    For ``"01"`` the tanh output below 0 is darker than any training pixel: clamped to 0 first.
-    """
-    if data_range == "01":
-        return images.clamp(0.0, 1.0) * 2.0 - 1.0
-    return images
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
