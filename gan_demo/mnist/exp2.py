@@ -150,10 +150,55 @@ def run_seeds(params: dict, seeds: list[int], device: str = "cpu", save_dir: Opt
         if save_dir is not None:
             trainer.command = (f"python -m gan_demo.mnist.exp2 --arm {p['arm']} --seeds {seed} "  # type: ignore[attr-defined]
                                f"--ship-dir {save_dir}")
-            trainer.final_metrics = {"exp2": row}  # type: ignore[attr-defined]
+            trainer.finish()  # FID, KL, classes on N held-out-sized samples (what the tab's metrics show)
+            trainer.final_metrics["exp2"] = row  # type: ignore[attr-defined]
             trainer.save_shipped(Path(save_dir) / f"{p['arm']}_seed{seed}")
         out.append(row)
     return out
+
+
+def collect(rows: list[dict], ship_dir: Path, out_dir: Path, params: Optional[dict] = None,
+            command: str = "") -> dict[str, Any]:
+    """Ship the across-runs results and each arm's representative (median) run into ``out_dir``.
+
+    Writes ``exp2_runs.json`` (every run's metrics and trace, the threshold, the summary) and, per
+    arm, ``exp2_<arm>.{safetensors,json}`` copied from ``ship_dir/<arm>_seed<median>`` with a
+    ``represents`` entry in the sidecar: the statistic, k of n, and which run this is.
+    """
+    from . import checkpoint as ckpt
+    from .shipped import SWEEP_FORMAT, SWEEP_NAME
+
+    p = {**DEFAULTS, **(params or {})}
+    p.pop("arm", None)
+    seen: dict[tuple[str, int], dict] = {}
+    for r in rows:  # one row per (arm, seed): a rerun of a seed replaces the earlier line
+        seen[(r["arm"], int(r["seed"]))] = r
+    rows = sorted(seen.values(), key=lambda r: (r["arm"], r["seed"]))
+    summary = {}
+    for arm in ARMS:
+        s = summarize(rows, arm)
+        if not s["n"]:
+            continue
+        summary[arm] = s
+        tensors, meta = ckpt.load(ship_dir / f"{arm}_seed{s['median_seed']}")
+        lo, hi = s["wilson95"]
+        arm_text = "greedy min-max" if arm == "greedy_minmax" else "GDA"
+        meta["represents"] = {
+            "statistic": f"both digits at iteration {p['at']} (each digit >= {p['threshold']:.0%} of {p['eval_n']} "
+                         "samples, classifier-judged)",
+            "k": s["k"], "n": s["n"], "wilson95": [round(lo, 4), round(hi, 4)], "seed": s["median_seed"],
+            "rank": s["median_rank"],
+            "text": (f"Both digits at {p['at']}: {s['k']} of {s['n']} {arm_text} runs. This is run {s['median_seed']}, "
+                     f"the median run ({s['median_rank']} of {s['n']}) by the smaller digit's share at {p['at']}, "
+                     f"which is {seen[(arm, s['median_seed'])]['min_share_at']:.2f} here."),
+        }
+        ckpt.save(out_dir / f"exp2_{arm}", tensors, meta)
+    data = {"format": SWEEP_FORMAT, "kind": "sweep", "experiment": "mnist_exp2", "params": p, "at": p["at"],
+            "threshold": p["threshold"], "eval_n": p["eval_n"], "interval": "Wilson score, 95 %",
+            "published": PUBLISHED, "command": command,
+            "summary": {a: {k: v for k, v in s.items()} for a, s in summary.items()}, "rows": rows}
+    (out_dir / f"{SWEEP_NAME}.json").write_text(json.dumps(data, indent=0) + "\n")
+    return data
 
 
 def parse_seeds(spec: str) -> list[int]:
@@ -170,11 +215,29 @@ def parse_seeds(spec: str) -> list[int]:
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m gan_demo.mnist.exp2",
                                  description="Experiment 2 over seeds: one JSON line of metrics per seed.")
-    ap.add_argument("--arm", choices=sorted(ARMS), required=True)
+    ap.add_argument("--arm", choices=sorted(ARMS))
+    ap.add_argument("--collect", action="store_true",
+                    help="instead of training: ship OUT/*.jsonl and the median runs from --ship-dir to --to")
+    ap.add_argument("--to", type=Path, default=Path("checkpoints/mnist"), help="where --collect writes")
     ap.add_argument("--seeds", default="0-19")
     ap.add_argument("--out", type=Path, default=Path("runs/mnist/exp2"), help="folder for <arm>.jsonl")
     ap.add_argument("--ship-dir", type=Path, help="also write each run's shipped checkpoint here")
     args = ap.parse_args(argv)
+    if args.collect:
+        if args.ship_dir is None:
+            print("error: --collect needs --ship-dir", file=sys.stderr)
+            return 2
+        rows = [json.loads(line) for f in sorted(args.out.glob("*.jsonl")) for line in f.read_text().splitlines()
+                if line.strip()]
+        data = collect(rows, args.ship_dir, args.to, command="python -m gan_demo.mnist.exp2 --arm ARM --seeds "
+                       "0-19 --out runs/mnist/exp2 --ship-dir runs/mnist/exp2/ship (per arm), then --collect")
+        for arm, s in data["summary"].items():
+            print(f"{arm}: both digits at {data['at']} in {s['k']} of {s['n']} runs, Wilson 95 % "
+                  f"[{s['wilson95'][0]:.2f}, {s['wilson95'][1]:.2f}], median run seed {s['median_seed']}")
+        return 0
+    if args.arm is None:
+        print("error: --arm is required (or --collect)", file=sys.stderr)
+        return 2
     try:
         seeds = parse_seeds(args.seeds)
     except ValueError as e:
