@@ -178,7 +178,8 @@ if exp == EXPERIMENTS[0]:
             for arm in ("greedy_minmax", "gda"):
                 s = summarize(rows, arm)
                 lo, hi = s["wilson95"]
-                table.append({"algorithm": mp.ARM_LABELS[arm], f"both digits at {sweep.get('at', 1000)}": f"{s['k']} of {s['n']}",
+                table.append({"algorithm": mp.ARM_LABELS[arm],
+                              f"both digits at {sweep.get('at', 1000)}": f"{s['k']} of {s['n']}",
                               "share": f"{s['frac']:.0%}", "95 % interval (Wilson)": f"{lo:.0%} – {hi:.0%}",
                               "published": f"{PUBLISHED[arm]:.0%}"})
             st.markdown("**Across runs** (same settings, one seed each)")
