@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
+from mnist_helpers import needs_mnist, split
 from torch import nn
 
 import dynamics
@@ -159,3 +163,29 @@ def test_parse_seeds() -> None:
     with pytest.raises(ValueError):
         parse_seeds("a-b")
     assert DEFAULTS["threshold"] == 0.10 and DEFAULTS["at"] == 1000
+
+
+# ---- the sweep contract ----------------------------------------------------------------------------
+def test_registered_in_the_sweep_table() -> None:
+    from gan_demo import sweep
+    from gan_demo.mnist.exp2 import run_seeds
+
+    assert sweep.experiment_function("mnist_exp2") is run_seeds
+    spec = sweep.load_spec(Path(__file__).parents[1] / "sweeps/mnist_exp2.toml")
+    assert spec.experiment == "mnist_exp2" and len(spec.seeds) >= 20
+    assert sorted(p["arm"] for _, p in spec.arms) == ["gda", "greedy_minmax"]
+    for _, p in spec.arms:
+        config_for(p, 0)  # every arm's params are accepted
+
+
+@needs_mnist
+def test_run_seeds_is_deterministic_and_chunk_independent() -> None:
+    from gan_demo.mnist.exp2 import run_seeds
+
+    params = {"arm": "greedy_minmax", "steps": 20, "at": 20, "eval_n": 50}
+    both = run_seeds(params, [0, 1], split=split())
+    alone = run_seeds(params, [1], split=split())
+    assert [r["seed"] for r in both] == [0, 1]
+    assert both[1] == alone[0]
+    assert json.loads(json.dumps(both)) == both  # JSON-able
+    assert all(len(r["frac_ones"]) == 3 for r in both)

@@ -219,6 +219,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--collect", action="store_true",
                     help="instead of training: ship OUT/*.jsonl and the median runs from --ship-dir to --to")
     ap.add_argument("--to", type=Path, default=Path("checkpoints/mnist"), help="where --collect writes")
+    ap.add_argument("--from-sweep", type=Path, help="with --collect: read a gan_demo.sweep result folder instead")
     ap.add_argument("--seeds", default="0-19")
     ap.add_argument("--out", type=Path, default=Path("runs/mnist/exp2"), help="folder for <arm>.jsonl")
     ap.add_argument("--ship-dir", type=Path, help="also write each run's shipped checkpoint here")
@@ -227,8 +228,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args.ship_dir is None:
             print("error: --collect needs --ship-dir", file=sys.stderr)
             return 2
-        rows = [json.loads(line) for f in sorted(args.out.glob("*.jsonl")) for line in f.read_text().splitlines()
-                if line.strip()]
+        if args.from_sweep is not None:
+            from gan_demo.sweep import load_results
+
+            rows = [row for rec in load_results(args.from_sweep) for row in rec["results"]]
+        else:
+            rows = [json.loads(line) for f in sorted(args.out.glob("*.jsonl"))
+                    for line in f.read_text().splitlines() if line.strip()]
         data = collect(rows, args.ship_dir, args.to, command="python -m gan_demo.mnist.exp2 --arm ARM --seeds "
                        "0-19 --out runs/mnist/exp2 --ship-dir runs/mnist/exp2/ship (per arm), then --collect")
         for arm, s in data["summary"].items():
