@@ -277,6 +277,16 @@ def experiment_function(name: str) -> Callable[..., list[dict[str, Any]]]:
     return getattr(importlib.import_module(module), fn)
 
 
+def start_local_env() -> None:
+    """Environment for starting embedded Ray: workers at the driver's own priority.
+
+    Ray's raylet renices its workers by +15 by default; on a shared machine under ``nice -n 5``
+    that leaves the sweep at niceness 19 behind every other job. Whoever wants the sweep lower
+    starts the driver with ``nice``; the workers inherit that (``RAY_worker_niceness=0``).
+    """
+    os.environ.setdefault("RAY_worker_niceness", "0")
+
+
 def one_thread() -> None:
     """One torch intra-op thread in this process (the workers are the parallelism)."""
     for k, v in THREAD_ENV.items():
@@ -412,6 +422,7 @@ def run_sweep(spec: Spec, out: str | os.PathLike[str], *, workers: Optional[int]
             if not ray.is_initialized():
                 env = {"env_vars": dict(THREAD_ENV)}
                 if address is None:
+                    start_local_env()
                     ray.init(num_cpus=workers or default_workers(len(todo)), include_dashboard=False,
                              runtime_env=env, log_to_driver=False, configure_logging=False)
                 else:

@@ -28,6 +28,7 @@ def local_ray():
     """One local Ray with 2 workers for the whole module (its start-up dominates these tests)."""
     started = not ray.is_initialized()
     if started:
+        sweep.start_local_env()
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
                  runtime_env={"env_vars": dict(sweep.THREAD_ENV)})
     yield ray
