@@ -17,10 +17,10 @@ import math
 from collections.abc import Iterable
 from typing import Any, Optional
 
-import numpy as np
 import streamlit as st
 
 import dynamics
+from dynamics import cli
 
 BIND = "query-params"
 #: mantissas of the log-scale grid: 1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8 per decade
@@ -28,7 +28,7 @@ MANTISSAS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
 #: log sliders show at most these decades around the default, so the knob stays usable
 LOG_DECADES_BELOW = 4
 LOG_DECADES_ABOVE = 2
-MAX_ARRAY_ELEMENTS = 64 * 64
+MAX_ARRAY_ELEMENTS = cli.MAX_ARRAY_ELEMENTS
 
 
 def key(owner: str, name: str) -> str:
@@ -96,34 +96,14 @@ def _bounds(hp: dynamics.HParam) -> tuple[float, float]:
 def parse_array(text: str, kind: str, name: str = "value") -> tuple:
     """Parse a JSON number list (vector) or list of lists (matrix) into nested tuples.
 
+    The one strict parser of the CLIs (:func:`dynamics.cli.parse_array`): bounded length, nesting
+    depth and size, finite numbers only, never evaluated.
+
     Raises:
-        ValueError: with a plain message for anything that is not a finite, rectangular array of
-            numbers within the size cap. Never evaluates the text.
+        ValueError: with a plain message naming ``name``.
 
     """
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, TypeError) as err:
-        raise ValueError(f"{name}: not valid JSON ({err.msg if hasattr(err, 'msg') else err})") from None
-    try:
-        arr = np.asarray(data, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: must contain only numbers in a rectangular array") from None
-    if kind == "matrix":
-        if arr.ndim == 1:
-            arr = arr[None, :]
-        if arr.ndim != 2 or arr.size == 0:
-            raise ValueError(f"{name}: must be a matrix like [[1, 0], [0, 1]]")
-    elif kind == "vector":
-        if arr.ndim == 0:
-            arr = arr[None]
-        if arr.ndim != 1 or arr.size == 0:
-            raise ValueError(f"{name}: must be a vector like [1, 0]")
-    if arr.size > MAX_ARRAY_ELEMENTS:
-        raise ValueError(f"{name}: at most {MAX_ARRAY_ELEMENTS} numbers")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}: all numbers must be finite")
-    return tuple(tuple(float(v) for v in row) for row in arr) if arr.ndim == 2 else tuple(float(v) for v in arr)
+    return cli.parse_array(text, kind, name)
 
 
 def _array_text(v: Any) -> str:
