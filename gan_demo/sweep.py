@@ -534,28 +534,33 @@ def summary_table(out: str | os.PathLike[str]) -> str:
 
 
 # ---- CLI --------------------------------------------------------------------------------------
+PROG = "python -m gan_demo.sweep"
+#: a spec is a few hundred bytes; refuse anything that is clearly not one before reading it
+MAX_SPEC_BYTES = 1 << 20
+
+
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m gan_demo.sweep", description=__doc__.split("\n\n")[0])
+    from dynamics.cli import ArgumentParser, value_type
+
+    p = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("spec", type=Path, help="sweep spec (TOML), e.g. sweeps/toy.toml")
     p.add_argument("--out", type=Path, default=None,
                    help="result folder (default: the spec's out, else runs/sweeps/NAME)")
-    p.add_argument("--workers", type=int, default=None, help="local Ray CPUs (default: cores, at most the tasks)")
-    p.add_argument("--address", default=None, help="join a Ray cluster: 'auto' or its address (default: local Ray)")
+    p.add_argument("--workers", type=value_type("int", low=1, high=4096), default=None,
+                   help="local Ray CPUs (default: cores, at most the tasks)")
+    p.add_argument("--address", default=None,
+                   help="join a running Ray cluster: 'auto' or its address (default: start local Ray)")
     p.add_argument("--no-ray", action="store_true", help="run the tasks one after another in this process")
     p.add_argument("--no-progress", action="store_true")
     return p
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def _main(argv: Optional[list[str]] = None) -> int:
+    from dynamics.cli import check_readable, check_writable
+
     args = make_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        spec = load_spec(args.spec)
-        if args.workers is not None and args.workers < 1:
-            raise SpecError("--workers", f"must be >= 1, got {args.workers}")
-    except SpecError as e:
-        print(f"python -m gan_demo.sweep: error: {e}", file=sys.stderr)
-        return 2
-    out = args.out or Path(spec.out or f"runs/sweeps/{spec.name}")
+    spec = load_spec(check_readable(args.spec, MAX_SPEC_BYTES, what="SPEC"))
+    out = check_writable(args.out or Path(spec.out or f"runs/sweeps/{spec.name}"), is_dir=True, what="--out")
     oc = run_sweep(spec, out, workers=args.workers, address=args.address, use_ray=not args.no_ray,
                    progress=not args.no_progress)
     print(f"{spec.name}: {len(oc.ran)} task(s) ran, {len(oc.skipped)} skipped (done before), {len(oc.failed)} failed;"
@@ -564,6 +569,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     for t, err in oc.failed:
         print(f"FAILED arm {t.arm!r} seeds {list(t.seeds)}: {err}")
     return 1 if oc.failed else 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """The CLI: a bad spec or flag prints one line naming the field and exits 2; failed tasks exit 1."""
+    from dynamics.cli import front_door
+
+    return front_door(PROG)(_main)(argv)
 
 
 if __name__ == "__main__":
