@@ -35,9 +35,10 @@ returns one flat JSON-able dict of metrics per seed (with key ``"seed"``), deter
 ``(params, seed)`` and independent of how the seeds are chunked.
 
 Ray: embedded local Ray by default (``ray.init(num_cpus=workers, include_dashboard=False)``, one
-worker per core up to the number of tasks); ``--address auto`` (or ``ray://…``/``host:port``)
-joins an existing cluster instead. Bad specs raise :class:`SpecError` naming the field; the CLI
-prints it on one line and exits 2.
+worker per core up to the number of tasks); ``--address auto`` (or ``host:port``) joins a running
+cluster instead and ships this checkout to its workers as Ray's ``working_dir`` (without ``runs/``,
+``checkpoints/``, ``.git``); the nodes need the same Python packages (requirements.txt + ray).
+Bad specs raise :class:`SpecError` naming the field; the CLI prints it on one line and exits 2.
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ MAX_TASKS = 100_000
 #: environment of every task process: one thread per worker (workers are the parallelism)
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
               "SADDLE_TORCH_THREADS": "1"}
+
+
+#: the checkout shipped to cluster workers (Ray's runtime_env working_dir), minus bulky folders
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CLUSTER_EXCLUDES = [".git/", ".venv/", "runs/", "checkpoints/", "__pycache__/", "*.pyc", "docs/figures/"]
 
 
 class SpecError(ValueError):
@@ -425,7 +431,8 @@ def run_sweep(spec: Spec, out: str | os.PathLike[str], *, workers: Optional[int]
                     start_local_env()
                     ray.init(num_cpus=workers or default_workers(len(todo)), include_dashboard=False,
                              runtime_env=env, log_to_driver=False, configure_logging=False)
-                else:
+                else:  # a cluster: ship this checkout to the workers (they need the same Python packages)
+                    env.update(working_dir=str(REPO_ROOT), excludes=CLUSTER_EXCLUDES)
                     ray.init(address=address, runtime_env=env, log_to_driver=False, configure_logging=False)
             startup = time.perf_counter() - t0
             remote = ray.remote(max_retries=0, **_ray_resources(spec.resources))(run_task)
@@ -507,7 +514,7 @@ def toy_run_seeds(params: dict[str, Any], seeds: list[int], device: str = "cpu")
 
 # ---- summary ----------------------------------------------------------------------------------
 def summary_table(out: str | os.PathLike[str]) -> str:
-    """Markdown: per arm, seeds done, tasks, task seconds, and the mean of each numeric metric."""
+    """Markdown: per arm, seeds done, summed task wall seconds, and the mean of each numeric metric."""
     recs = load_results(out)
     by_arm: dict[str, list[dict[str, Any]]] = {}
     secs: dict[str, float] = {}
@@ -522,7 +529,7 @@ def summary_table(out: str | os.PathLike[str]) -> str:
             if k != "seed" and k not in keys and isinstance(v, (int, float)) and not isinstance(v, str):
                 keys.append(k)
     keys = keys[:8]
-    lines = ["| arm | seeds | task CPU-s | " + " | ".join(f"mean {k}" for k in keys) + " |",
+    lines = ["| arm | seeds | task s (sum) | " + " | ".join(f"mean {k}" for k in keys) + " |",
              "|---|---|---|" + "---|" * len(keys)]
     for arm, rows in by_arm.items():
         cells = []
