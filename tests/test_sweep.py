@@ -157,6 +157,12 @@ def test_gmm_rows_do_not_depend_on_chunking() -> None:
     np.testing.assert_allclose(both[1]["samples"], alone[0]["samples"], atol=2e-4)
     assert both[1]["modes_strict_t"] == alone[0]["modes_strict_t"]
     assert len(both[0]["samples"]) == 50 and json.dumps(both)
+    # the Gaussian variant draws fresh minibatches for its extra D steps and its test by default;
+    # the one-minibatch loop is a different run
+    shared = sweep.run_inline("gmm", {**p, "batches": "shared"}, [1])
+    fresh = sweep.run_inline("gmm", {**p, "batches": "fresh"}, [1])
+    assert fresh[0]["samples"] == alone[0]["samples"]
+    assert not np.allclose(shared[0]["samples"], alone[0]["samples"])
 
 
 # ---- report: Wilson intervals -------------------------------------------------------------------
