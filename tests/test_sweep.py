@@ -237,3 +237,10 @@ def test_visual_all_four_sharp_modes_and_nan_rows() -> None:
     assert modes_visual(bad, mix).tolist() == [1]
     with pytest.raises(ValueError, match="samples must be"):
         visual_clumps(np.zeros((3, 3)), mix)
+
+
+def test_the_app_does_not_import_ray() -> None:
+    root = Path(__file__).resolve().parents[1]
+    offenders = [str(p.relative_to(root)) for d in ("app", "dynamics") for p in (root / d).rglob("*.py")
+                 if any(line.strip().startswith(("import ray", "from ray")) for line in p.read_text().splitlines())]
+    assert offenders == []
