@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
         sweep.start_local_env()
         t0 = time.perf_counter()
-        ray.init(num_cpus=a.workers, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                 runtime_env={"env_vars": dict(sweep.THREAD_ENV)})
+        ray.init(address="local", num_cpus=a.workers, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False, runtime_env={"env_vars": dict(sweep.THREAD_ENV)})
         t_init = time.perf_counter() - t0
         t0 = time.perf_counter()
         warm = ray.remote(num_cpus=1)(_warm)

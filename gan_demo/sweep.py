@@ -34,10 +34,11 @@ Experiment contract: ``run_seeds(params: dict, seeds: list[int], device: str = "
 returns one flat JSON-able dict of metrics per seed (with key ``"seed"``), deterministic given
 ``(params, seed)`` and independent of how the seeds are chunked.
 
-Ray: embedded local Ray by default (``ray.init(num_cpus=workers, include_dashboard=False)``, one
-worker per core up to the number of tasks); ``--address auto`` (or ``host:port``) joins a running
-cluster instead and ships this checkout to its workers as Ray's ``working_dir`` (without ``runs/``,
-``checkpoints/``, ``.git``); the nodes need the same Python packages (requirements.txt + ray).
+Ray: embedded local Ray by default (``ray.init(address="local", num_cpus=workers,
+include_dashboard=False)``, one worker per core up to the number of tasks); ``--address auto``
+(or ``host:port``) joins a running cluster instead and ships this checkout to its workers as Ray's
+``working_dir`` (without ``runs/``, ``checkpoints/``, ``.git``); the nodes need the same Python
+packages (requirements.txt + ray).
 Bad specs raise :class:`SpecError` naming the field; the CLI prints it on one line and exits 2.
 """
 
@@ -429,8 +430,10 @@ def run_sweep(spec: Spec, out: str | os.PathLike[str], *, workers: Optional[int]
                 env = {"env_vars": dict(THREAD_ENV)}
                 if address is None:
                     start_local_env()
-                    ray.init(num_cpus=workers or default_workers(len(todo)), include_dashboard=False,
-                             runtime_env=env, log_to_driver=False, configure_logging=False)
+                    # address="local": always a fresh embedded instance, even if a `ray start` cluster
+                    # (or a stale record of one) exists on this machine
+                    ray.init(address="local", num_cpus=workers or default_workers(len(todo)),
+                             include_dashboard=False, runtime_env=env, log_to_driver=False, configure_logging=False)
                 else:  # a cluster: ship this checkout to the workers (they need the same Python packages)
                     env.update(working_dir=str(REPO_ROOT), excludes=CLUSTER_EXCLUDES)
                     ray.init(address=address, runtime_env=env, log_to_driver=False, configure_logging=False)

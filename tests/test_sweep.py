@@ -29,8 +29,8 @@ def local_ray():
     started = not ray.is_initialized()
     if started:
         sweep.start_local_env()
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                 runtime_env={"env_vars": dict(sweep.THREAD_ENV)})
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False, runtime_env={"env_vars": dict(sweep.THREAD_ENV)})
     yield ray
     if started:
         ray.shutdown()
