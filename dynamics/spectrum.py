@@ -41,19 +41,18 @@ SMALL_DIM = 16
 MAX_STATE_DIM = 512
 
 
-def _warm_up() -> None:
-    """Pay torch's one-time lazy imports now, at import of this module, not at the first render of
-    the spectrum page: the first reverse pass with explicit ``grad_outputs`` (the second-order
-    algorithms' Hessian-vector products) imports torch's symbolic-shape machinery (sympy, measured
-    1.3-1.9 s), and the first ``torch.func`` transform (games whose field is taken by automatic
-    differentiation) its compiler stack (measured 4 s, on a loaded 2-core machine).
+def warm_up() -> None:
+    """Pay torch's one-time lazy imports now (call it once at server start, never needed for
+    correctness): the first reverse pass with explicit ``grad_outputs`` (the second-order
+    algorithms' Hessian-vector products on nonlinear fields) imports torch's symbolic-shape
+    machinery (sympy, measured 1.3-1.9 s), and the first ``torch.func`` transform (games whose field
+    is taken by automatic differentiation) its compiler stack (measured 4 s; both on a loaded 2-core
+    machine). The spectrum functions themselves avoid both for linear fields and small games (constant
+    Jacobians, scalar reverse passes), so importing this module stays cheap.
     """
     x = torch.ones(1, dtype=torch.float64, requires_grad=True)
     torch.autograd.grad(x * 2.0, x, torch.ones_like(x))
     torch.func.grad(lambda v: (v * v).sum())(torch.ones(1, dtype=torch.float64))
-
-
-_warm_up()
 
 
 def _as_points(game: Game, z: Any) -> Tensor:
@@ -298,5 +297,5 @@ def _batched_radius(game: Game, algorithm: Algorithm, zz: Tensor) -> np.ndarray:
     return spectral_radius(game, algorithm, zz).cpu().numpy()
 
 
-__all__ = ["game_jacobian", "eigen_split", "step_jacobian", "step_eigenvalues", "spectral_radius",
+__all__ = ["warm_up", "game_jacobian", "eigen_split", "step_jacobian", "step_eigenvalues", "spectral_radius",
            "stability_sweep", "MAX_SWEEP_POINTS"]
