@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app import lecture
 from app import mnist_plots as mp
 from gan_demo.mnist.shipped import ShippedRun, list_shipped, load_shipped
 
@@ -54,6 +55,7 @@ def encode_gif(frames: np.ndarray, fps: int) -> bytes:
     return shared(frames, fps=fps)
 
 
+lecture.setup()  # lecture mode on every page: the shared switch, remembered across pages and in the URL
 st.title("MNIST")
 names = _names()
 if not names:
