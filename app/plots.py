@@ -715,8 +715,9 @@ def small_multiples(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = Fa
 
 
 BASIN_RULE = ("Colour: log₁₀ of how much farther from ★ (red) or closer to it (blue) each run ended than it "
-              "started, on a colour range fitted to the map. Black: diverged, the same rule as the trajectory "
-              "plot: the run overflowed, or ended farther from ★ than any corner of the plotted box.")
+              "started, on a colour range fitted to the map (a uniform map means every start grows or shrinks "
+              "by the same factor, as in a linear game). Black: diverged, by the same rule as the trajectory "
+              "plot's \"diverged at step k\".")
 
 
 def basin_outcome(b: Basin, box: Optional[tuple] = None,
@@ -724,9 +725,9 @@ def basin_outcome(b: Basin, box: Optional[tuple] = None,
     """What the basin map colours, per start: (value (n, n), diverged (n, n) bool, colour-bar title).
 
     With a known equilibrium the value is log₁₀(final distance / initial distance): > 0 means the run
-    moved away (GDA on xy from every start), < 0 that it came closer. A start counts as diverged if
-    the engine flagged it, or if it ended farther from the equilibrium than any corner of the box.
-    Without an equilibrium the value is log₁₀ of the final ‖ξ‖ and only the engine's flag counts.
+    moved away (GDA on xy from every start), < 0 that it came closer. A start counts as diverged by
+    the rule of the trajectory plot (the engine's: the iterate overflowed). Without an equilibrium the
+    value is log₁₀ of the final ‖ξ‖.
     """
     div = b.diverged_at >= 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -734,11 +735,6 @@ def basin_outcome(b: Basin, box: Optional[tuple] = None,
             gx, gy = np.meshgrid(b.xs, b.ys)  # (n, n)
             d0 = np.hypot(gx - equilibrium[0], gy - equilibrium[1])
             value = np.log10(np.maximum(b.final, 1e-300) / np.maximum(d0, 1e-300))
-            if box is not None:
-                (x_lo, x_hi), (y_lo, y_hi) = box
-                far = max(np.hypot(cx - equilibrium[0], cy - equilibrium[1])
-                          for cx in (x_lo, x_hi) for cy in (y_lo, y_hi))
-                div = div | (np.nan_to_num(b.final, nan=np.inf) > far)
             title = "log₁₀ (final / initial distance to ★)"
         else:
             value = np.log10(np.maximum(b.final, 1e-16))
@@ -786,9 +782,11 @@ def basin_figure(b: Basin, *, title: str = "", lecture: bool = False,
     n = div.size
     n_div = int(div.sum())
     parts = [f"{n_div} of {n} starts diverged" if n_div else "no start diverged"]
-    if ratio:
+    if ratio and finite.size:
         away = int(((value > 0) & ~div).sum())
         parts.append(f"{away} ended farther from ★ than they started")
+        if np.ptp(finite) < 0.01:  # a linear game: one factor for every start
+            parts.append(f"every start by a factor {10 ** float(np.median(finite)):.3g}")
     sub = "; ".join(parts)
     fig.update_layout(title=dict(text=f"{title}: {sub}" if title else sub, x=0.01, y=0.98, yanchor="top"),
                       font=dict(size=style.font), template="plotly_white", plot_bgcolor="white",
@@ -797,6 +795,7 @@ def basin_figure(b: Basin, *, title: str = "", lecture: bool = False,
     fig.update_xaxes(title_text="x₀", constrain="domain", showticklabels=True, ticks="outside",
                      range=[float(b.xs[0]), float(b.xs[-1])], showgrid=False, zeroline=False)
     fig.update_yaxes(title_text="y₀", scaleanchor="x", scaleratio=1, showticklabels=True, ticks="outside",
+                     constraintoward="top",  # a lopsided box: the map right under its title, no empty band
                      constrain="domain", range=[float(b.ys[0]), float(b.ys[-1])], showgrid=False, zeroline=False)
     return fig
 
