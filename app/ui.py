@@ -161,8 +161,10 @@ STEPPER_JS = """
     if (!sl || !window.Plotly) return;
     var n = sl.steps.length, i = sl.active || 0;
     var j = action === 'next' ? Math.min(n - 1, i + 1) : action === 'back' ? Math.max(0, i - 1) : 0;
-    window.Plotly.animate(gd, [sl.steps[j].args[0][0]],
+    var p = window.Plotly.animate(gd, [sl.steps[j].args[0][0]],
       {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
+    // a quick second click interrupts the first animation, which rejects its promise with nothing
+    if (p && p.catch) p.catch(function () {});
   }
   function bind() {
     document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
