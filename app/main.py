@@ -26,4 +26,7 @@ pages = [st.Page(PAGES_DIR / f, title=t, icon=i, url_path=u, default=(f == "toy_
          for f, t, i, u in PAGES]
 page = st.navigation(pages, position="top")
 st.session_state["_page_now"] = page.url_path  # app.ui.restore_shared carries controls across a page switch
+from app import urlstate  # noqa: E402  (after the sys.path fix above)
+
+urlstate.apply()  # the URL front door: bad query values are dropped (with one notice) before widgets read them
 page.run()

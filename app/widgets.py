@@ -29,6 +29,19 @@ MANTISSAS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
 LOG_DECADES_BELOW = 4
 LOG_DECADES_ABOVE = 2
 MAX_ARRAY_ELEMENTS = 64 * 64
+MAX_JSON_CHARS = 4000
+
+
+def json_depth(text: str) -> int:
+    """How deeply brackets nest, counted without parsing."""
+    depth = best = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in "]}":
+            depth -= 1
+    return best
 
 
 def key(owner: str, name: str) -> str:
@@ -101,6 +114,10 @@ def parse_array(text: str, kind: str, name: str = "value") -> tuple:
             numbers within the size cap. Never evaluates the text.
 
     """
+    if len(text) > MAX_JSON_CHARS:
+        raise ValueError(f"{name}: at most {MAX_JSON_CHARS} characters")
+    if json_depth(text) > (2 if kind == "matrix" else 1):
+        raise ValueError(f"{name}: nested too deeply for a {kind}")  # json.loads would recurse without bound
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, TypeError) as err:
@@ -232,4 +249,5 @@ def scene_state(owner: str, params: dict[str, Any], hps: list[dynamics.HParam]) 
     return state
 
 
-__all__ = ["hparam_widgets", "scene_state", "parse_array", "log_grid", "linear_step", "key", "on_key", "BIND"]
+__all__ = ["json_depth", "hparam_widgets", "scene_state", "parse_array", "log_grid", "linear_step", "key", "on_key",
+           "BIND"]
