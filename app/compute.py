@@ -250,7 +250,8 @@ def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int = 41, steps: int = 
 
 __all__ = ["Run", "FieldGrid", "Basin", "simulate", "field_grid", "basin", "items", "make_game",
            "make_algorithm", "algo_label", "game_box", "MAX_STEPS", "Estimate", "estimate", "affordable_steps",
-           "plan_basin", "Stopper", "Cancelled", "Truncated", "Busy", "long_job", "TIME_BUDGET_S"]
+           "plan_basin", "estimate_spectrum", "Stopper", "Cancelled", "Truncated", "Busy", "long_job",
+           "TIME_BUDGET_S", "TRAIN_BUDGET_S"]
 
 
 # ---- local linear analysis (dynamics.spectrum) ----------------------------------------------
@@ -346,6 +347,8 @@ def _env_float(name: str, default: float) -> float:
 
 #: seconds of one core that one page view (every run on it together) may use
 TIME_BUDGET_S = _env_float("SADDLE_TIME_BUDGET_S", 10.0)
+#: CPU seconds one click on the 2D GAN page's Train may use (all algorithms together)
+TRAIN_BUDGET_S = _env_float("SADDLE_TRAIN_BUDGET_S", 60.0)
 #: peak working memory one run may allocate (batched noise samples dominate)
 MEMORY_BUDGET_BYTES = _env_float("SADDLE_MEMORY_BUDGET_MB", 400.0) * 2**20
 #: long computations (basin maps, GAN training) running at once in this server process
@@ -449,6 +452,21 @@ def estimate(game_cfg: GameConfig, algo_cfgs: list[AlgoConfig], starts: int, ste
     dim = game_dim(game_cfg)
     per_step = sum(algo_factor(a, dim) for a in algo_cfgs) * (STEP_OVERHEAD_S + STEP_ELEMENT_S * starts * gt)
     return Estimate(seconds=per_step * steps, bytes=BYTES_PER_ELEMENT * starts * ge)
+
+
+# Spectrum sweeps (step-map Jacobians at many step sizes): seconds per point ≈ algo_factor ×
+# (SPECTRUM_POINT_S + SPECTRUM_ELEMENT_S × spectrum game factor), measured as for the runs (unrolled with
+# 50 inner steps: 0.06 s for 100 points on bilinear, 15 s on the Dirac-GAN with instance noise; momentum's
+# 50 × 41 stability map there: 2.5 s).
+SPECTRUM_POINT_S = 3e-5
+SPECTRUM_ELEMENT_S = 2.5e-5
+
+
+def estimate_spectrum(game_cfg: GameConfig, algo_cfg: AlgoConfig, points: int) -> float:
+    """Seconds of a sweep of ``points`` step-map Jacobians (spectra use the exact expectation: 40 nodes)."""
+    name, params = game_cfg
+    gt = 3.0 * 40 if name == "dirac_gan" and _num(dict(params), "sigma", 0.0) > 0 else game_factor(game_cfg)[0]
+    return points * algo_factor(algo_cfg, game_dim(game_cfg)) * (SPECTRUM_POINT_S + SPECTRUM_ELEMENT_S * gt)
 
 
 def affordable_steps(game_cfg: GameConfig, algo_cfgs: list[AlgoConfig], starts: int, steps: int,

@@ -15,6 +15,8 @@ Whatever was shrunk or stopped is said in one notice on the page.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Optional
 
 import streamlit as st
@@ -97,4 +99,50 @@ def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int, steps: int, seed: 
         raise  # unreachable: st.stop() raises
 
 
-__all__ = ["runs", "basin", "stopper", "visitor_gone"]
+@contextmanager
+def long_computation(seconds: float) -> Iterator[compute.Stopper]:
+    """Hold one of the server's long-computation slots (GAN training) and yield its stopper.
+
+    Pass the stopper's verdict back to the engine or trainer (``return stop(step)`` from a progress
+    callback). A busy server is said on the page instead of starting; a visitor who leaves or
+    changes the inputs stops the computation.
+    """
+    stop = stopper(seconds)
+    try:
+        with compute.long_job(stopper=stop):
+            stop = stopper(seconds)  # the budget starts when the slot is ours
+            yield stop
+    except compute.Busy as err:
+        st.error(str(err), icon=":material/hourglass_top:")
+        st.stop()
+    except compute.Cancelled:
+        _cancelled()
+
+
+class Ledger:
+    """A page view's share of the budget for computations without a step loop (spectrum sweeps).
+
+    :meth:`allow` admits a computation if its estimate fits what is left, and otherwise says on the
+    page what was skipped (one notice per view, listing them).
+    """
+
+    def __init__(self, seconds: float = compute.TIME_BUDGET_S) -> None:
+        self.left = seconds
+        self.skipped: list[str] = []
+        self._notice = st.empty()
+
+    def allow(self, seconds: float, what: str) -> bool:
+        if seconds <= self.left:
+            self.left -= seconds
+            return True
+        self.skipped.append(f"{what} (about {seconds:.0f} s)")
+        self._notice.warning("Skipped to stay within this server's budget of "
+                             f"{compute.TIME_BUDGET_S:g} s per view: " + "; ".join(self.skipped) + ".",
+                             icon=":material/timer:")
+        return False
+
+    def spectrum(self, game_cfg: GameConfig, algo_cfg: AlgoConfig, points: int, what: str) -> bool:
+        return self.allow(compute.estimate_spectrum(game_cfg, algo_cfg, points), what)
+
+
+__all__ = ["runs", "basin", "stopper", "visitor_gone", "Ledger", "long_computation"]

@@ -22,7 +22,7 @@ import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
 import dynamics  # noqa: E402
-from app import gan_plots  # noqa: E402
+from app import compute, gan_plots, guard  # noqa: E402
 from dynamics.params import hparams  # noqa: E402
 from gan_demo import views  # noqa: E402
 from gan_demo.data import DATASETS, make_dataset, parse_csv  # noqa: E402
@@ -189,12 +189,19 @@ if go_train:
     results: dict[str, GMMRun] = {}
     st.session_state["gan_result"] = {"sig": sig, "runs": results}
     total = steps * len(algorithms)
-    for i, algo in enumerate(algorithms):
-        def progress(step: int, i: int = i, name: str = algo.name) -> None:
-            if step % 10 == 0 or step == steps:
-                bar.progress(min(1.0, (i * steps + step) / total), text=f"{name}: step {step}/{steps}")
+    # one of the server's long-computation slots and a CPU budget (app/guard.py; README "Serving a class")
+    with guard.long_computation(compute.TRAIN_BUDGET_S) as stop:
+        for i, algo in enumerate(algorithms):
+            def progress(step: int, i: int = i, name: str = algo.name) -> bool:
+                if step % 10 == 0 or step == steps:
+                    bar.progress(min(1.0, (i * steps + step) / total), text=f"{name}: step {step}/{steps}")
+                return stop(step)
 
-        results[algo.name] = train(cfg, algo, steps, every=every, mixture=mixture, keep_params=True, progress=progress)
+            results[algo.name] = train(cfg, algo, steps, every=every, mixture=mixture, keep_params=True,
+                                       progress=progress)
+    if stop.stopped_at is not None:
+        st.warning(f"Training stopped at this server's budget of {compute.TRAIN_BUDGET_S:g} CPU seconds per click; "
+                   "the runs marked 'stopped early' are shorter.", icon=":material/timer:")
     bar.progress(1.0, text="done")
 
 res = st.session_state.get("gan_result")

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 import dynamics
-from app import compute, plots, ui, widgets
+from app import compute, guard, plots, ui, widgets
 from app.compute import AlgoConfig, GameConfig
 
 #: hyperparameters of the numerics, not of the dynamics: no stability map over them
@@ -77,8 +77,11 @@ if not algo_cfgs:
     st.info("Choose algorithms in the sidebar to see their step maps.")
     st.stop()
 
+ledger = guard.Ledger()  # the view's budget for the sweeps below (app/guard.py)
 specs = []
 for a in algo_cfgs:
+    if not ledger.spectrum(game_cfg, a, 1, f"{a[0]} step map"):
+        continue
     try:
         specs.append(_step_spectrum(game_cfg, a, z))
     except (ValueError, RuntimeError) as err:
@@ -91,7 +94,7 @@ st.plotly_chart(plots.step_spectrum_figure(specs, lecture=lecture), key="step_sp
 
 curves, current = [], {}
 for a in algo_cfgs:
-    if "lr" not in dict(a[1]):
+    if "lr" not in dict(a[1]) or not ledger.spectrum(game_cfg, a, 100, f"{a[0]} stability curve"):
         continue
     try:
         lrs, rho = _curve(game_cfg, a, z, float(lo), float(hi))
@@ -126,6 +129,8 @@ if not lecture:
         v_lo, v_hi = max(plo, -1.0 if plo < 0 else 0.0), min(phi, 1.0 if phi <= 1 else 4.0)
         v2 = tuple(np.round(np.linspace(v_lo, v_hi, 41), 6))
         try:
+            if not ledger.spectrum(game_cfg, algo_cfgs[i], 50 * len(v2), f"{algo_cfgs[i][0]} stability map"):
+                st.stop()
             lrs, vals, rho = _map(game_cfg, algo_cfgs[i], z, p2, v2, 1e-2, 3.0)
             st.plotly_chart(plots.stability_map_figure(lrs, vals, rho, p2, compute.algo_label(algo_cfgs[i]),
                                                        lecture=lecture), key="stability_map_chart",
