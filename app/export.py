@@ -284,98 +284,97 @@ def cached_bytes(spec: ToyAnimation, fmt: str, size: int = 480, fps: float = 25,
 
 
 # ---- command line ---------------------------------------------------------------------------
-def _arg_type(hp: Any) -> Callable[[str], Any]:
-    if hp.kind == "int":
-        return int
-    if hp.kind == "float":
-        return float
-    if hp.kind == "bool":
-        return _parse_bool
-    if hp.kind in ("vector", "matrix"):
-        from .widgets import parse_array  # JSON only, never eval
-
-        return functools.partial(parse_array, kind=hp.kind, name=hp.name)
-    return str
-
-
-def _parse_bool(s: str) -> bool:
-    if s.lower() in ("1", "true", "yes", "on"):
-        return True
-    if s.lower() in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true/false, got {s!r}")
+PROG = "python -m app.export"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser.
 
-    One ``--game.<param>`` and ``--<algorithm>.<param>`` flag per hyperparameter (generated from the same
-    ``dynamics.hparams`` metadata as the app's widgets).
+    One ``--game.<param>`` and ``--<algorithm>.<param>`` flag per hyperparameter, built by
+    :func:`dynamics.cli.add_hparam_flags` from the same ``dynamics.hparams`` metadata as the app's
+    widgets; every value is parsed strictly (finite, in range, bounded JSON for arrays).
     """
     import dynamics
+    from dynamics import cli
 
-    p = argparse.ArgumentParser(
-        prog="python -m app.export",
+    p = cli.ArgumentParser(
+        prog=PROG,
         description="Export a toy-game animation (GIF, MP4 or PNG) of min-max algorithms.",
         epilog="Example: python -m app.export --game bilinear --algorithms gda,extragradient --steps 300 --out xy.gif",
     )
-    p.add_argument("--game", default="bilinear", choices=sorted(dynamics.GAMES), help="game (default: bilinear)")
+    num = cli.value_type
+    p.add_argument("--game", default="bilinear", type=num("choice", choices=sorted(dynamics.GAMES)),
+                   help="game: " + ", ".join(sorted(dynamics.GAMES)) + " (default: bilinear)")
     p.add_argument("--preset", default=None, help="a named parameter set of the game (e.g. ftr_f1 for quadratic)")
     p.add_argument("--algorithms", default="gda,extragradient",
                    help="comma-separated algorithm names (choices: " + ", ".join(sorted(dynamics.ALGORITHMS)) + ")")
-    p.add_argument("--lr", type=float, default=None, help="step size η for every algorithm (per-algorithm flags win)")
-    p.add_argument("--x0", type=float, default=1.0, help="start of the min player (default 1.0)")
-    p.add_argument("--y0", type=float, default=0.5, help="start of the max player (default 0.5)")
-    p.add_argument("--steps", type=int, default=300, help=f"iterations (≤ {compute.MAX_STEPS}, default 300)")
-    p.add_argument("--seed", type=int, default=0, help="seed for stochastic games/algorithms")
-    p.add_argument("--zoom", type=float, default=1.0, help="scale of the plotted box (default 1)")
-    p.add_argument("--frames", type=int, default=200, help=f"number of frames (≤ {MAX_FRAMES}, default 200)")
-    p.add_argument("--fps", type=float, default=25, help="frames per second (default 25)")
-    p.add_argument("--size", type=int, default=480, help="width = height in pixels (default 480)")
-    p.add_argument("--frame", type=int, default=None, help="PNG only: which frame (default: the last)")
+    p.add_argument("--lr", type=num("float", low=0.0, high=1e6), default=None,
+                   help="step size η for every algorithm (per-algorithm flags win)")
+    coord = num("float", low=-1e6, high=1e6)
+    p.add_argument("--x0", type=coord, default=1.0, help="start of the min player (default 1.0)")
+    p.add_argument("--y0", type=coord, default=0.5, help="start of the max player (default 0.5)")
+    p.add_argument("--steps", type=num("int", low=1, high=compute.MAX_STEPS), default=300,
+                   help=f"iterations (≤ {compute.MAX_STEPS}, default 300)")
+    p.add_argument("--seed", type=num("int", low=0, high=2**31 - 1), default=0,
+                   help="seed for stochastic games/algorithms")
+    p.add_argument("--zoom", type=num("float", low=0.05, high=100), default=1.0,
+                   help="scale of the plotted box (default 1)")
+    p.add_argument("--frames", type=num("int", low=1, high=MAX_FRAMES), default=200,
+                   help=f"number of frames (≤ {MAX_FRAMES}, default 200)")
+    p.add_argument("--fps", type=num("float", low=0.5, high=MAX_FPS), default=25, help="frames per second (default 25)")
+    p.add_argument("--size", type=num("int", low=MIN_SIZE, high=MAX_SIZE), default=480,
+                   help="width = height in pixels (default 480)")
+    p.add_argument("--frame", type=num("int", low=0, high=MAX_FRAMES - 1), default=None,
+                   help="PNG only: which frame (default: the last)")
     p.add_argument("--lecture", action="store_true", help="large fonts and thick lines")
     p.add_argument("--out", required=True, help="output file; the suffix picks the format: .gif, .mp4 or .png")
-    g = p.add_argument_group("game parameters (for the chosen --game)")
-    seen = set()
+    g = p.add_argument_group("game parameters (for the chosen --game; parsed by its declarations)")
+    owners: dict[str, list[str]] = {}
     for gname, cls in sorted(dynamics.GAMES.items()):
         for hp in dynamics.hparams(cls):
-            flag = f"--game.{hp.name}"
-            if flag in seen:
-                continue
-            seen.add(flag)
-            g.add_argument(flag, dest=f"game.{hp.name}", type=_arg_type(hp), default=None, metavar=hp.kind.upper(),
-                           help=f"{hp.help} [{gname}]" + (" (JSON)" if hp.kind in ("vector", "matrix") else ""))
+            owners.setdefault(hp.name, []).append(gname)
+    for pname, games in owners.items():  # one flag per name; the kind (b: float or vector) depends on --game
+        g.add_argument(f"--game.{pname}", dest=f"game.{pname}", default=None, metavar="VALUE",
+                       help=f"[{', '.join(games)}]")
     for name, cls in sorted(dynamics.ALGORITHMS.items()):
         a = p.add_argument_group(f"{name} hyperparameters")
-        for hp in dynamics.hparams(cls):
-            if hp.name in ("base", "base_kwargs"):
-                continue
-            choices = list(hp.choices) if hp.kind == "choice" else None
-            a.add_argument(f"--{name}.{hp.name}", dest=f"{name}.{hp.name}", type=_arg_type(hp), default=None,
-                           choices=choices, metavar=None if choices else hp.kind.upper(),
-                           help=f"{hp.help} (default {hp.default})")
+        cli.add_hparam_flags(a, cls, prefix=f"{name}.", dest_prefix=f"{name}.", skip={"base", "base_kwargs"})
         if getattr(cls, "wrapper", False):
-            a.add_argument(f"--{name}.base", dest=f"{name}.base", default="gda", help="base algorithm (default gda)")
+            a.add_argument(f"--{name}.base", dest=f"{name}.base", default="gda",
+                           type=num("choice", choices=sorted(dynamics.ALGORITHMS)), help="base algorithm (default gda)")
     return p
 
 
 def configs_from_args(args: argparse.Namespace) -> tuple[compute.GameConfig, list[compute.AlgoConfig]]:
-    """Turn parsed flags into the same plain configs the app uses."""
+    """Turn parsed flags into the same plain configs the app uses.
+
+    Raises:
+        ValueError: for an unknown preset or algorithm name.
+
+    """
     import dynamics
+    from dynamics import cli
 
     ns = vars(args)
     game_cls = dynamics.GAMES[args.game]
+    if args.preset is not None and args.preset not in game_cls.presets:
+        valid = ", ".join(sorted(game_cls.presets)) or "none"
+        raise ValueError(f"--preset: game {args.game!r} has no preset {args.preset!r}; valid presets: {valid}")
     game_params: dict[str, Any] = dict(game_cls.presets[args.preset]) if args.preset else {}
-    if args.preset and args.preset not in game_cls.presets:
-        raise ValueError(f"game {args.game!r} has no preset {args.preset!r}")
+    known = {hp.name for hp in dynamics.hparams(game_cls)}
+    for key, text in ns.items():
+        if key.startswith("game.") and text is not None and key[5:] not in known:
+            valid = ", ".join(sorted(known))
+            raise ValueError(f"--{key}: game {args.game!r} has no parameter {key[5:]!r}; valid: {valid}")
     for hp in dynamics.hparams(game_cls):
-        v = ns.get(f"game.{hp.name}")
-        if v is not None:
-            game_params[hp.name] = v
+        text = ns.get(f"game.{hp.name}")
+        if text is not None:
+            game_params[hp.name] = cli.parse_value(hp, text, f"--game.{hp.name}")
     algos = []
     for name in [a.strip() for a in args.algorithms.split(",") if a.strip()]:
         if name not in dynamics.ALGORITHMS:
-            raise ValueError(f"unknown algorithm {name!r}; valid: {', '.join(sorted(dynamics.ALGORITHMS))}")
+            valid = ", ".join(sorted(dynamics.ALGORITHMS))
+            raise ValueError(f"--algorithms: unknown algorithm {name!r}; valid: {valid}")
         cls = dynamics.ALGORITHMS[name]
         params: dict[str, Any] = {}
         names = {hp.name for hp in dynamics.hparams(cls)}
@@ -391,32 +390,33 @@ def configs_from_args(args: argparse.Namespace) -> tuple[compute.GameConfig, lis
             params["base_kwargs"] = compute.items({"lr": args.lr} if args.lr is not None else {})
         algos.append((name, compute.items(params)))
     if not algos:
-        raise ValueError("give at least one algorithm with --algorithms")
+        raise ValueError("--algorithms: give at least one algorithm")
     return (args.game, compute.items(game_params)), algos
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of ``python -m app.export``."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _main(argv: Optional[Sequence[str]] = None) -> int:
+    from dynamics import cli
+
+    args = build_parser().parse_args(argv)
+    # every check before any work: format, writable output, valid configs (built, not run)
     out = Path(args.out)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("gif", "mp4", "png"):
-        parser.error(f"--out must end in .gif, .mp4 or .png, got {out.name!r}")
-    try:
-        game_cfg, algos = configs_from_args(args)
-        (a, b), (c, d) = compute.game_box(game_cfg)
-        z = float(args.zoom)
-        if not 0.05 <= z <= 100:
-            raise ValueError(f"--zoom must be in [0.05, 100], got {z}")
-        cx, cy, hx, hy = (a + b) / 2, (c + d) / 2, (b - a) / 2 * z, (d - c) / 2 * z
-        spec = ToyAnimation(game_cfg=game_cfg, algo_cfgs=tuple(algos), x0=args.x0, y0=args.y0, steps=args.steps,
-                            seed=args.seed, box=((cx - hx, cx + hx), (cy - hy, cy + hy)), lecture=args.lecture)
-        data = animation_bytes(spec.setup(args.frames), fmt, n_frames=args.frames, size=args.size, fps=args.fps,
-                               frame=args.frame)
-    except (ValueError, RuntimeError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise cli.UsageError(f"--out must end in .gif, .mp4 or .png, got {out.name!r}")
+    if fmt == "mp4" and not mp4_available():
+        raise cli.UsageError("--out: MP4 export needs the optional package imageio-ffmpeg (pip install imageio-ffmpeg)")
+    cli.check_writable(out, what="--out")
+    game_cfg, algos = configs_from_args(args)
+    compute.make_game(game_cfg)
+    for algo_cfg in algos:
+        compute.make_algorithm(algo_cfg)
+    (a, b), (c, d) = compute.game_box(game_cfg)
+    z = float(args.zoom)
+    cx, cy, hx, hy = (a + b) / 2, (c + d) / 2, (b - a) / 2 * z, (d - c) / 2 * z
+    spec = ToyAnimation(game_cfg=game_cfg, algo_cfgs=tuple(algos), x0=args.x0, y0=args.y0, steps=args.steps,
+                        seed=args.seed, box=((cx - hx, cx + hx), (cy - hy, cy + hy)), lecture=args.lecture)
+    data = animation_bytes(spec.setup(args.frames), fmt, n_frames=args.frames, size=args.size, fps=args.fps,
+                           frame=args.frame)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     for run in spec.runs():
@@ -424,6 +424,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"wrote {out} ({len(data) / 1024:.0f} kB, {args.frames if fmt != 'png' else 1} frame(s), "
           f"{args.size}×{args.size})")
     return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``python -m app.export``: a bad argument is one line on stderr and exit code 2."""
+    from dynamics import cli
+
+    return cli.front_door(PROG)(_main)(argv)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,12 @@ script run by ``app/main.py`` before the page runs).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import dynamics
+from dynamics import cli
 
 from . import plots, scenes, ui, widgets
 
@@ -29,7 +29,6 @@ MAX_PARAMS = 200  # query parameters looked at; the rest are ignored (and report
 MAX_KEY_CHARS = 100
 MAX_NUMBER_CHARS = 40  # "1e999" is short, but a 10**6-digit integer is not
 MAX_TEXT_CHARS = 4000  # the JSON array widgets' max_chars
-MAX_JSON_DEPTH = {"vector": 1, "matrix": 2}
 MAX_LIST_VALUES = 6  # the algorithm multiselect's max_selections
 #: Streamlit's own parameters (embedding), passed through untouched
 PASS_THROUGH = frozenset({"embed", "embed_options"})
@@ -40,8 +39,6 @@ BASIN_GRID = (11, 21, 31, 41, 61, 81)
 SPECTRUM_LR_GRID = (1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 SEED_MAX = 2**31 - 1
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?")
-_INTEGER = re.compile(r"[+-]?\d{1,12}(\.0*)?")
 
 
 @dataclass(frozen=True)
@@ -195,21 +192,18 @@ def dynamic_rule(key: str, raw: Mapping[str, Sequence[str]]) -> Optional[Rule]:
 
 # ---- parsing ----------------------------------------------------------------------------------
 def parse_number(text: str) -> float:
-    """A finite decimal number written plainly (no ``inf``, ``nan``, hex, underscores, 1e999).
+    """A finite number (the CLIs' strict parser: no ``inf``, ``nan``, overflowing or over-long literals).
 
     Raises:
         ValueError: naming what is wrong.
 
     """
-    s = text.strip()
-    if len(s) > MAX_NUMBER_CHARS:
+    if len(text) > MAX_NUMBER_CHARS:
         raise ValueError(f"a number of at most {MAX_NUMBER_CHARS} characters")
-    if not _NUMBER.fullmatch(s):
-        raise ValueError("not a finite number")
-    v = float(s)
-    if not math.isfinite(v):
-        raise ValueError("not a finite number")
-    return v
+    try:
+        return cli.parse_float(text, "value")
+    except cli.UsageError:
+        raise ValueError("not a finite number") from None
 
 
 def _match_choice(value: str, choices: Sequence[Any]) -> Optional[Any]:
@@ -262,10 +256,11 @@ def check_value(rule: Rule, values: Sequence[str]) -> list[str]:
     if rule.kind in ("vector", "matrix"):
         if len(value) > rule.max_len:
             raise ValueError(f"longer than {rule.max_len} characters")
-        if widgets.json_depth(value) > MAX_JSON_DEPTH[rule.kind]:
-            raise ValueError(f"nested deeper than a {rule.kind}")
         if value.strip():
-            widgets.parse_array(value, rule.kind, "value")  # ValueError with a plain message
+            try:  # bounded nesting depth and size before json.loads runs (dynamics/cli.py)
+                cli.parse_array(value, rule.kind, "value")
+            except ValueError as err:
+                raise ValueError(str(err).removeprefix("value: ")) from None
         return [value]
     v = parse_number(value)
     lo = -math.inf if rule.low is None else rule.low
@@ -273,8 +268,10 @@ def check_value(rule: Rule, values: Sequence[str]) -> list[str]:
     if not lo <= v <= hi:
         raise ValueError(f"outside [{lo:g}, {hi:g}]")
     if rule.kind == "int":
-        if not _INTEGER.fullmatch(value.strip()):
-            raise ValueError("not an integer")
+        try:
+            cli.parse_int(value, "value")
+        except cli.UsageError:
+            raise ValueError("not an integer") from None
         return [value]
     if rule.grid and not any(math.isclose(v, g, rel_tol=1e-9) for g in rule.grid):
         if v <= 0:

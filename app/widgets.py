@@ -17,10 +17,10 @@ import math
 from collections.abc import Iterable
 from typing import Any, Optional
 
-import numpy as np
 import streamlit as st
 
 import dynamics
+from dynamics import cli
 
 BIND = "query-params"
 #: mantissas of the log-scale grid: 1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8 per decade
@@ -28,20 +28,7 @@ MANTISSAS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
 #: log sliders show at most these decades around the default, so the knob stays usable
 LOG_DECADES_BELOW = 4
 LOG_DECADES_ABOVE = 2
-MAX_ARRAY_ELEMENTS = 64 * 64
-MAX_JSON_CHARS = 4000
-
-
-def json_depth(text: str) -> int:
-    """How deeply brackets nest, counted without parsing."""
-    depth = best = 0
-    for ch in text:
-        if ch in "[{":
-            depth += 1
-            best = max(best, depth)
-        elif ch in "]}":
-            depth -= 1
-    return best
+MAX_ARRAY_ELEMENTS = cli.MAX_ARRAY_ELEMENTS
 
 
 def key(owner: str, name: str) -> str:
@@ -109,38 +96,14 @@ def _bounds(hp: dynamics.HParam) -> tuple[float, float]:
 def parse_array(text: str, kind: str, name: str = "value") -> tuple:
     """Parse a JSON number list (vector) or list of lists (matrix) into nested tuples.
 
+    The one strict parser of the CLIs (:func:`dynamics.cli.parse_array`): bounded length, nesting
+    depth and size, finite numbers only, never evaluated.
+
     Raises:
-        ValueError: with a plain message for anything that is not a finite, rectangular array of
-            numbers within the size cap. Never evaluates the text.
+        ValueError: with a plain message naming ``name``.
 
     """
-    if len(text) > MAX_JSON_CHARS:
-        raise ValueError(f"{name}: at most {MAX_JSON_CHARS} characters")
-    if json_depth(text) > (2 if kind == "matrix" else 1):
-        raise ValueError(f"{name}: nested too deeply for a {kind}")  # json.loads would recurse without bound
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, TypeError) as err:
-        raise ValueError(f"{name}: not valid JSON ({err.msg if hasattr(err, 'msg') else err})") from None
-    try:
-        arr = np.asarray(data, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: must contain only numbers in a rectangular array") from None
-    if kind == "matrix":
-        if arr.ndim == 1:
-            arr = arr[None, :]
-        if arr.ndim != 2 or arr.size == 0:
-            raise ValueError(f"{name}: must be a matrix like [[1, 0], [0, 1]]")
-    elif kind == "vector":
-        if arr.ndim == 0:
-            arr = arr[None]
-        if arr.ndim != 1 or arr.size == 0:
-            raise ValueError(f"{name}: must be a vector like [1, 0]")
-    if arr.size > MAX_ARRAY_ELEMENTS:
-        raise ValueError(f"{name}: at most {MAX_ARRAY_ELEMENTS} numbers")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}: all numbers must be finite")
-    return tuple(tuple(float(v) for v in row) for row in arr) if arr.ndim == 2 else tuple(float(v) for v in arr)
+    return cli.parse_array(text, kind, name)
 
 
 def _array_text(v: Any) -> str:
@@ -249,5 +212,4 @@ def scene_state(owner: str, params: dict[str, Any], hps: list[dynamics.HParam]) 
     return state
 
 
-__all__ = ["json_depth", "hparam_widgets", "scene_state", "parse_array", "log_grid", "linear_step", "key", "on_key",
-           "BIND"]
+__all__ = ["hparam_widgets", "scene_state", "parse_array", "log_grid", "linear_step", "key", "on_key", "BIND"]

@@ -41,10 +41,11 @@ class Mixture:
             raise ValueError(f"centres must be (K, 2) with K >= 1, got {c.shape}")
         if w.shape != (c.shape[0],):
             raise ValueError(f"weights must have shape ({c.shape[0]},), got {w.shape}")
-        if not (np.isfinite(c).all() and np.isfinite(w).all()) or (w < 0).any() or w.sum() <= 0:
+        if not (np.isfinite(c).all() and np.isfinite(w).all()) or (w < 0).any() or not (w > 0).any():
             raise ValueError("centres and weights must be finite and the weights non-negative, not all zero")
         if not (math.isfinite(self.sigma) and self.sigma > 0):
             raise ValueError(f"sigma must be positive, got {self.sigma}")
+        w = w / w.max()  # first: weights near the float limit (1e308) would overflow the sum
         object.__setattr__(self, "centres", c)
         object.__setattr__(self, "weights", w / w.sum())
 

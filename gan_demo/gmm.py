@@ -12,7 +12,6 @@ Algorithm flags are generated from the chosen algorithm's ``dynamics.hparams`` d
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -25,11 +24,12 @@ import numpy as np
 import torch
 
 import dynamics
+from dynamics import cli
 from dynamics.algorithm import Algorithm
-from dynamics.params import hparams
+from dynamics.params import hparam, hparams, validate
 
 from . import checkpoints, metrics
-from .data import DATASETS, Mixture, make_dataset
+from .data import DATASETS, Mixture, make_dataset, parse_csv
 from .game import LOSSES, GANGame, mix_seed
 from .models import ModelConfig, latent_sampler, make_discriminator, make_generator
 
@@ -40,32 +40,27 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 class GMMConfig:
     """Everything but the algorithm. Defaults: Mangoubi et al.'s 4-Gaussian setting (GAN_METRICS.md §2.5)."""
 
-    dataset: str = "four4"
-    sigma: Optional[float] = None  # None: the dataset's literature default
-    radius: Optional[float] = None
+    dataset: str = hparam("four4", choices=DATASETS, help="2D mixture (custom: centres from --csv)")
+    sigma: Optional[float] = hparam(None, low=1e-4, high=10.0, optional=True,
+                                    help="component standard deviation (none: the dataset's literature default)")
+    radius: Optional[float] = hparam(None, low=1e-3, high=50.0, optional=True,
+                                     help="ring/four4 radius, grid spacing (none: the literature default)")
     model: ModelConfig = field(default_factory=ModelConfig)
-    loss_type: str = "saturating"
-    batch_size: int = 512
-    clip: float = 0.01
-    gp_weight: float = 10.0
-    r1: float = 0.0
-    r2: float = 0.0
+    loss_type: str = hparam("saturating", choices=LOSSES, help="GAN loss")
+    batch_size: int = hparam(512, low=1, high=8192, help="real and fake samples per step and seed")
+    clip: float = hparam(0.01, low=0.0, high=10.0, help="WGAN weight clipping bound")
+    gp_weight: float = hparam(10.0, low=0.0, high=1000.0, help="WGAN-GP gradient penalty weight")
+    r1: float = hparam(0.0, low=0.0, high=1000.0, help="R1 penalty weight (real data)")
+    r2: float = hparam(0.0, low=0.0, high=1000.0, help="R2 penalty weight (generated data)")
     seeds: tuple[int, ...] = (0,)
-    eval_n: int = 2500  # size of the fixed evaluation noise bank (metrics, snapshots)
-    eval_seed: int = 12345
-    dtype: str = "float32"
+    eval_n: int = hparam(2500, low=100, high=20000, help="size of the fixed evaluation noise bank")
+    eval_seed: int = hparam(12345, low=0, high=2**31 - 1, help="seed of the evaluation noise bank")
+    dtype: str = hparam("float32", choices=tuple(DTYPES), help="parameter dtype")
 
     def __post_init__(self) -> None:
-        if self.dataset not in DATASETS:
-            raise ValueError(f"dataset {self.dataset!r} is not one of {list(DATASETS)}")
-        if self.loss_type not in LOSSES:
-            raise ValueError(f"loss {self.loss_type!r} is not one of {list(LOSSES)}")
-        if self.dtype not in DTYPES:
-            raise ValueError(f"dtype {self.dtype!r} is not one of {list(DTYPES)}")
+        validate(self, "gmm config")
         if not 1 <= len(self.seeds) <= 256:
             raise ValueError(f"1..256 seeds supported, got {len(self.seeds)}")
-        if not 100 <= self.eval_n <= 20000:
-            raise ValueError(f"eval_n must be in [100, 20000], got {self.eval_n}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -206,99 +201,96 @@ def train(cfg: GMMConfig, algorithm: Algorithm, steps: int, *, every: int = 100,
 
 
 # ---- CLI ------------------------------------------------------------------------------------------
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+PROG = "python -m gan_demo.gmm"
+#: largest custom-centres CSV the CLI reads (the app's upload cap)
+MAX_CSV_BYTES = 1_000_000
+#: largest checkpoint ``--resume`` accepts
+MAX_CHECKPOINT_BYTES = 1 << 30
+MAX_STEPS = 1_000_000
 
 
-def algorithm_arguments(parser: argparse.ArgumentParser, cls: type, reserved: set[str]) -> list[tuple[str, str]]:
-    """Add one ``--flag`` per scalar hyperparameter of ``cls`` (from its ``hparam`` metadata).
+def make_parser(algorithm: Optional[str] = None) -> tuple[cli.ArgumentParser, dict[str, list[tuple[str, str]]]]:
+    """The parser; config, model and (for ``algorithm``) algorithm flags come from their ``hparam`` declarations.
 
     Returns:
-        ``(hparam name, argparse dest)`` pairs.
+        The parser and ``{"config" | "model" | "algorithm": [(field name, argparse dest), ...]}``.
 
     """
-    group = parser.add_argument_group(f"{cls.name} hyperparameters")
-    out = []
-    for hp in hparams(cls):
-        if hp.kind not in ("float", "int", "bool", "choice"):
-            continue  # vectors, matrices, nested algorithms: not CLI material
-        flag = _flag(hp.name) if hp.name not in reserved else _flag("algo_" + hp.name)
-        dest = "algo__" + hp.name
-        rng = "" if hp.low is None else f" [{hp.low}, {hp.high}]"
-        helptext = f"{hp.help}{rng} (default {hp.default})"
-        if hp.kind == "bool":
-            group.add_argument(flag, dest=dest, type=lambda s: s.lower() in ("1", "true", "yes"), default=None,
-                               help=helptext)
-        elif hp.kind == "choice":
-            group.add_argument(flag, dest=dest, choices=list(hp.choices), default=None, help=helptext)
-        else:
-            group.add_argument(flag, dest=dest, type=int if hp.kind == "int" else float, default=None, help=helptext)
-        out.append((hp.name, dest))
-    return out
-
-
-def make_parser(algorithm: Optional[str] = None) -> tuple[argparse.ArgumentParser, list[tuple[str, str]]]:
-    p = argparse.ArgumentParser(prog="python -m gan_demo.gmm", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--algorithm", default="gda", choices=sorted(dynamics.ALGORITHMS), help="registered algorithm")
-    p.add_argument("--steps", type=int, default=1500)
-    p.add_argument("--seeds", type=int, default=10, help="number of seeds trained at once (vmapped)")
-    p.add_argument("--seed0", type=int, default=0, help="first seed; seeds are seed0 .. seed0+seeds-1")
-    p.add_argument("--every", type=int, default=100, help="checkpoint (metrics, snapshot) period")
-    p.add_argument("--out", type=Path, required=False, default=None, help="output folder")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    num = cli.value_type
+    p = cli.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    p.add_argument("--algorithm", default="gda", type=num("choice", choices=sorted(dynamics.ALGORITHMS)),
+                   help="registered algorithm (default gda)")
+    p.add_argument("--steps", type=num("int", low=1, high=MAX_STEPS), default=1500, help="steps (default 1500)")
+    p.add_argument("--seeds", type=num("int", low=1, high=256), default=10,
+                   help="number of seeds trained at once (vmapped; default 10)")
+    p.add_argument("--seed0", type=num("int", low=0, high=2**31 - 257), default=0,
+                   help="first seed; seeds are seed0 .. seed0+seeds-1")
+    p.add_argument("--every", type=num("int", low=1, high=MAX_STEPS), default=100,
+                   help="checkpoint (metrics, snapshot) period (default 100)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (checked writable before training)")
+    p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    p.add_argument("--threads", type=num("int", low=0, high=256), default=0,
+                   help="torch CPU threads (0: torch's default)")
     p.add_argument("--no-gif", action="store_true")
     p.add_argument("--resume", type=Path, default=None, help="continue from a checkpoint .safetensors")
-    d = p.add_argument_group("data")
-    d.add_argument("--dataset", default="four4", choices=[x for x in DATASETS if x != "custom"])
-    d.add_argument("--sigma", type=float, default=None)
-    d.add_argument("--radius", type=float, default=None, help="ring/four4 radius, grid spacing")
-    d.add_argument("--csv", type=Path, default=None, help="custom centres x,y[,weight] (overrides --dataset)")
-    m = p.add_argument_group("models and loss")
-    dm = ModelConfig()
-    for name in ("latent_dim", "g_depth", "g_width", "d_depth", "d_width"):
-        m.add_argument(_flag(name), type=int, default=getattr(dm, name))
-    m.add_argument("--activation", default=dm.activation)
-    m.add_argument("--noise", default=dm.noise)
-    m.add_argument("--init", default=dm.init)
-    m.add_argument("--gain", type=float, default=dm.gain)
-    m.add_argument("--loss", default="saturating", choices=list(LOSSES))
-    m.add_argument("--batch-size", type=int, default=512)
-    m.add_argument("--clip", type=float, default=0.01)
-    m.add_argument("--gp-weight", type=float, default=10.0)
-    m.add_argument("--r1", type=float, default=0.0)
-    m.add_argument("--r2", type=float, default=0.0)
-    m.add_argument("--dtype", default="float32", choices=list(DTYPES))
-    reserved = {a.dest for a in p._actions}
-    pairs = algorithm_arguments(p, dynamics.ALGORITHMS[algorithm], reserved) if algorithm else []
-    return p, pairs
+    p.add_argument("--csv", type=Path, default=None,
+                   help=f"custom centres x,y[,weight] (overrides --dataset; at most {MAX_CSV_BYTES} bytes)")
+    groups = {
+        "config": cli.add_hparam_flags(p.add_argument_group("data and loss"), GMMConfig, dest_prefix="cfg__",
+                                       aliases={"loss_type": ["--loss"]}),
+        "model": cli.add_hparam_flags(p.add_argument_group("models"), ModelConfig, dest_prefix="model__"),
+        "algorithm": [],
+    }
+    if algorithm:
+        taken = {opt for act in p._actions for opt in act.option_strings}
+        cls = dynamics.ALGORITHMS[algorithm]
+        group = p.add_argument_group(f"{algorithm} hyperparameters")
+        clash = {hp.name for hp in hparams(cls) if cli.flag_name(hp.name) in taken}
+        kinds = ("float", "int", "bool", "choice")  # vectors, matrices, nested algorithms: not CLI material
+        groups["algorithm"] = (cli.add_hparam_flags(group, cls, dest_prefix="algo__", skip=clash, kinds=kinds)
+                               + cli.add_hparam_flags(group, cls, prefix="algo-", dest_prefix="algo__",
+                                                      kinds=kinds, skip={hp.name for hp in hparams(cls)} - clash))
+    return p, groups
 
 
+@cli.front_door(PROG)
 def main(argv: Optional[list[str]] = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    """Entry point of ``python -m gan_demo.gmm``: a bad argument is one line on stderr and exit code 2."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     pre, _ = make_parser()
     known, _ = pre.parse_known_args(argv)
-    parser, pairs = make_parser(known.algorithm)
+    parser, groups = make_parser(known.algorithm)
     a = parser.parse_args(argv)
-    if a.threads:
-        torch.set_num_threads(a.threads)
-    model = ModelConfig(latent_dim=a.latent_dim, g_depth=a.g_depth, g_width=a.g_width, d_depth=a.d_depth,
-                        d_width=a.d_width, activation=a.activation, noise=a.noise, init=a.init, gain=a.gain)
-    cfg = GMMConfig(dataset="custom" if a.csv else a.dataset, sigma=a.sigma, radius=a.radius, model=model,
-                    loss_type=a.loss, batch_size=a.batch_size, clip=a.clip, gp_weight=a.gp_weight, r1=a.r1, r2=a.r2,
-                    seeds=tuple(range(a.seed0, a.seed0 + a.seeds)), dtype=a.dtype)
-    mixture = make_dataset("custom", sigma=a.sigma, csv=a.csv) if a.csv else None
-    algo = dynamics.make_algorithm(a.algorithm, **{n: getattr(a, d) for n, d in pairs if getattr(a, d) is not None})
+    # every check before any work: device, output folder, input files, configs
+    try:
+        torch.device(a.device)
+    except RuntimeError:
+        raise cli.UsageError(f"--device: not a torch device: {a.device!r}") from None
+    if a.out is not None:
+        cli.check_writable(a.out, is_dir=True, what="--out")
+    fields = cli.given(a, groups["config"])
+    model = ModelConfig(**cli.given(a, groups["model"]))
+    mixture = None
+    if a.csv is not None:
+        centres, weights = parse_csv(cli.read_bounded(a.csv, MAX_CSV_BYTES, "--csv"))
+        mixture = make_dataset("custom", sigma=fields.get("sigma"), centres=centres, weights=weights)
+        fields["dataset"] = "custom"
+    elif fields.get("dataset") == "custom":
+        raise cli.UsageError("--dataset custom needs --csv")
+    cfg = GMMConfig(**fields, model=model, seeds=tuple(range(a.seed0, a.seed0 + a.seeds)))
+    algo = dynamics.make_algorithm(a.algorithm, **cli.given(a, groups["algorithm"]))
     z0 = state = rng = None
     start = 0
     if a.resume is not None:
+        cli.check_readable(a.resume, MAX_CHECKPOINT_BYTES, "--resume")
         meta = checkpoints.read_meta(a.resume)
         cfg = GMMConfig.from_dict(meta["config"])
         algo = dynamics.from_config(meta["algorithm"])
         game, _ = build(cfg, mixture)
         ck = checkpoints.load(a.resume, game, algo, device=a.device)
         z0, state, rng, start = ck.z.to(DTYPES[cfg.dtype]), ck.state, ck.rng_state, ck.step
+    if a.threads:
+        torch.set_num_threads(a.threads)
     from tqdm import tqdm
 
     bar = tqdm(total=a.steps, desc=f"{a.algorithm} x{len(cfg.seeds)} seeds", unit="step")
@@ -340,6 +332,60 @@ def main(argv: Optional[list[str]] = None) -> int:
 def replace_seeds(cfg: GMMConfig, seeds: tuple[int, ...]) -> GMMConfig:
     """``cfg`` with other seeds (the app runs one seed per algorithm side by side)."""
     return replace(cfg, seeds=tuple(seeds))
+
+
+# ---- sweep experiment (python -m gan_demo.sweep; contract in gan_demo/sweep.py) -------------------
+#: run_seeds keys that are not GMMConfig/ModelConfig fields or algorithm hyperparameters
+RUN_KEYS = {"algorithm", "steps", "every", "keep_samples"}
+
+
+def run_seeds(params: dict[str, Any], seeds: list[int], device: str = "cpu") -> list[dict[str, Any]]:
+    """The "gmm" sweep experiment: train ``seeds`` at once (vmapped) and score the final samples.
+
+    ``params``: ``algorithm`` (registered name), ``steps`` (1500), ``every`` (checkpoint period,
+    100), ``keep_samples`` (final samples kept per seed for scatter grids, 500); any
+    :class:`GMMConfig` field (``dataset``, ``loss_type``, ``batch_size``, ...) and any
+    :class:`~gan_demo.models.ModelConfig` field; every other key is a hyperparameter of the
+    algorithm. Seeds train independently (each row draws from its own seed only), so the rows do
+    not depend on how the seeds are chunked.
+
+    Returns:
+        One dict per seed: ``modes_strict`` (3σ, ≥ 0.2·n·π_k), ``modes_visual``
+        (:func:`metrics.modes_visual`), ``modes_near`` (≥ 0.2·n·π_k within 0.25), ``hq_frac``,
+        ``max_share`` (largest nearest-centre share), ``label`` (cycling label),
+        ``modes_strict_t`` (per checkpoint), ``diverged``, ``samples`` (the first ``keep_samples``
+        final points, rounded to 1e-4).
+
+    """
+    p = dict(params)
+    algo_name = p.pop("algorithm", "adam")
+    steps = int(p.pop("steps", 1500))
+    every = int(p.pop("every", 100))
+    keep = int(p.pop("keep_samples", 500))
+    model_keys = set(ModelConfig.__dataclass_fields__)
+    cfg_keys = set(GMMConfig.__dataclass_fields__) - {"model", "seeds"}
+    model = ModelConfig(**{k: p.pop(k) for k in list(p) if k in model_keys})
+    cfg = GMMConfig(model=model, seeds=tuple(int(s) for s in seeds), **{k: p.pop(k) for k in list(p) if k in cfg_keys})
+    algo = dynamics.make_algorithm(algo_name, **p)
+    run = train(cfg, algo, steps, every=every, device=device)
+    final = run.samples[-1].astype(np.float64)  # (S, n, 2)
+    final = np.nan_to_num(final, nan=1e6, posinf=1e6, neginf=-1e6)
+    visual = metrics.modes_visual(final, run.mixture)
+    near = metrics.modes_near(final, run.mixture, 0.25)
+    k_near, _ = metrics.assign(final, run.mixture)
+    share = np.stack([(k_near == j).mean(1) for j in range(run.mixture.n_modes)], 1)  # (S, K)
+    labels = run.cycling().label
+    wc = run.metrics["modes_well_covered"]  # (T, S)
+    rows = []
+    for i, s in enumerate(cfg.seeds):
+        rows.append({
+            "seed": int(s), "modes_strict": int(wc[-1, i]), "modes_visual": int(visual[i]),
+            "modes_near": int(near[i]), "hq_frac": float(run.metrics["hq_frac"][-1, i]),
+            "max_share": float(share[i].max()), "share": [round(float(v), 4) for v in share[i]],
+            "label": str(labels[i]), "modes_strict_t": [int(v) for v in wc[:, i]], "diverged": bool(run.diverged[i]),
+            "samples": np.round(run.samples[-1, i, :keep].astype(np.float64), 4).tolist(),
+        })
+    return rows
 
 
 if __name__ == "__main__":

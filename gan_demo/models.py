@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from dynamics.params import hparam, validate
 from dynamics.types import Tensor
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -28,33 +29,18 @@ NOISES = ("normal", "uniform")
 class ModelConfig:
     """Architecture of G and D. Defaults: Mangoubi et al.'s 4-Gaussian nets (2×128 ReLU, z 256-d)."""
 
-    latent_dim: int = 256
-    g_depth: int = 2  # hidden layers
-    g_width: int = 128
-    d_depth: int = 2
-    d_width: int = 128
-    activation: str = "relu"
-    noise: str = "normal"  # N(0, I) or U(-1, 1)^k
-    init: str = "orthogonal"  # or "default"
-    gain: float = 0.8
+    latent_dim: int = hparam(256, low=1, high=4096, help="latent code dimension k")
+    g_depth: int = hparam(2, low=0, high=8, help="generator hidden layers")
+    g_width: int = hparam(128, low=1, high=4096, help="generator hidden width")
+    d_depth: int = hparam(2, low=0, high=8, help="discriminator hidden layers")
+    d_width: int = hparam(128, low=1, high=4096, help="discriminator hidden width")
+    activation: str = hparam("relu", choices=tuple(ACTIVATIONS), help="hidden activation")
+    noise: str = hparam("normal", choices=NOISES, help="latent distribution: N(0, I) or U(-1, 1)^k")
+    init: str = hparam("orthogonal", choices=("orthogonal", "default"), help="weight initialisation")
+    gain: float = hparam(0.8, low=1e-3, high=10.0, help="orthogonal initialisation gain")
 
     def __post_init__(self) -> None:
-        for name in ("latent_dim", "g_width", "d_width"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or not 1 <= v <= 4096:
-                raise ValueError(f"{name} must be an integer in [1, 4096], got {v!r}")
-        for name in ("g_depth", "d_depth"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or not 0 <= v <= 8:
-                raise ValueError(f"{name} must be an integer in [0, 8], got {v!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation {self.activation!r} is not one of {list(ACTIVATIONS)}")
-        if self.noise not in NOISES:
-            raise ValueError(f"noise {self.noise!r} is not one of {list(NOISES)}")
-        if self.init not in ("orthogonal", "default"):
-            raise ValueError(f"init {self.init!r} is not one of ['orthogonal', 'default']")
-        if not 0 < self.gain <= 10:
-            raise ValueError(f"gain must be in (0, 10], got {self.gain}")
+        validate(self, "model")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

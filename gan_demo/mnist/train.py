@@ -35,8 +35,9 @@ import torch
 from tqdm import tqdm
 
 import dynamics
-from dynamics.params import hparams
-from gan_demo.game import GANGame, mix_seed
+from dynamics import cli
+from dynamics.params import hparam, hparams, validate
+from gan_demo.game import LOSSES, GANGame, mix_seed
 
 from . import checkpoint as ckpt
 from .classifier import load_classifier, predict, weights_sha256
@@ -70,33 +71,32 @@ class MNISTGANGame(GANGame):
 class TrainConfig:
     """Everything that defines a run (stored in the checkpoint JSON)."""
 
-    arch: str = "mlp"
+    arch: str = hparam("mlp", choices=ARCHES, help="generator/discriminator architecture")
     digits: tuple[int, ...] = DIGITS
     algorithm: dict = field(default_factory=lambda: {"name": "adam", "lr": 2e-4, "order": "x_first"})
-    loss_type: str = "non_saturating"
-    batch_size: int = 64
-    steps: int = 1000
+    loss_type: str = hparam("non_saturating", choices=LOSSES, help="GAN loss")
+    batch_size: int = hparam(64, low=1, high=4096, help="images per step and seed")
+    steps: int = hparam(1000, low=1, high=MAX_STEPS, help="total steps (with --resume: the new total)")
     seeds: tuple[int, ...] = (0,)
-    init: str = "default"
-    latent: int = 100
-    log_every: int = 10
-    eval_every: int = 50
-    eval_n: int = 500
-    snapshot_every: int = 100
-    snapshot_n: int = 64
-    checkpoint_every: int = 500
+    init: str = hparam("default", choices=("default", "orthogonal"), help="weight initialisation")
+    latent: int = hparam(100, low=1, high=1024, help="latent code dimension")
+    log_every: int = hparam(10, low=1, high=MAX_STEPS, help="steps per chunk (losses logged after each)")
+    eval_every: int = hparam(50, low=1, high=MAX_STEPS, help="steps between evaluations (a multiple of log_every)")
+    eval_n: int = hparam(500, low=1, high=60_000, help="samples per evaluation")
+    snapshot_every: int = hparam(100, low=1, high=MAX_STEPS, help="steps between sample snapshots")
+    snapshot_n: int = hparam(64, low=1, high=1024, help="images per snapshot")
+    checkpoint_every: int = hparam(500, low=1, high=MAX_STEPS, help="steps between resume checkpoints")
 
     def __post_init__(self) -> None:
-        if self.arch not in ARCHES:
-            raise ValueError(f"arch {self.arch!r} is not one of {ARCHES}")
-        if not 0 < self.steps <= MAX_STEPS:
-            raise ValueError(f"steps must be in [1, {MAX_STEPS}], got {self.steps}")
+        validate(self, "mnist config")  # kinds and ranges first: log_every >= 1 before the modulus below
         for name in ("eval_every", "snapshot_every", "checkpoint_every"):
             v = getattr(self, name)
-            if v <= 0 or v % self.log_every:
+            if v % self.log_every:
                 raise ValueError(f"{name}={v} must be a positive multiple of log_every={self.log_every}")
         if not 1 <= len(self.seeds) <= 64:
             raise ValueError("between 1 and 64 seeds")
+        if not self.digits or any(d not in DIGITS for d in self.digits):
+            raise ValueError(f"digits must be a non-empty subset of 0..9, got {self.digits}")
 
     def to_json(self) -> dict:
         d = dataclasses.asdict(self)
@@ -180,25 +180,9 @@ def parse_hp(name: str, pairs: list[str]) -> dict[str, Any]:
         key, sep, raw = pair.partition("=")
         if not sep or key not in decl:
             raise ValueError(f"--hp {pair!r}: expected key=value with key in {sorted(decl)}")
-        kind = decl[key].kind
-        if raw.lower() == "none" and decl[key].optional:
-            out[key] = None
-        elif kind == "float":
-            out[key] = float(raw)
-        elif kind == "int":
-            out[key] = int(raw)
-        elif kind == "bool":
-            if raw.lower() not in ("true", "false", "1", "0"):
-                raise ValueError(f"--hp {pair!r}: expected true/false")
-            out[key] = raw.lower() in ("true", "1")
-        elif kind == "choice":
-            choices = decl[key].choices
-            match = [c for c in choices if str(c) == raw]
-            if not match:
-                raise ValueError(f"--hp {pair!r}: expected one of {list(choices)}")
-            out[key] = match[0]
-        else:
-            raise ValueError(f"--hp {key}: {kind} hyperparameters are not settable from the command line")
+        if decl[key].kind not in ("float", "int", "bool", "choice"):
+            raise ValueError(f"--hp {key}: {decl[key].kind} hyperparameters are not settable from the command line")
+        out[key] = cli.parse_value(decl[key], raw, f"--hp {key}")
     return out
 
 
@@ -377,67 +361,84 @@ def _rounded(d: dict) -> dict:
     return {k: (round(v, 5) if isinstance(v, float) and math.isfinite(v) else v) for k, v in d.items()}
 
 
+PROG = "python -m gan_demo.mnist.train"
+
+
+def _default_algorithm() -> dict:
+    return TrainConfig.__dataclass_fields__["algorithm"].default_factory()  # type: ignore[misc]
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The run's config: the preset (if any), then the given flags; the algorithm is built to check it.
+
+    Raises:
+        ValueError: naming the flag, for anything the declarations refuse.
+
+    """
     base: dict[str, Any] = dict(PRESETS[args.preset]) if args.preset else {}
     if args.algorithm:
         base["algorithm"] = {"name": args.algorithm, **parse_hp(args.algorithm, args.hp)}
     elif args.hp:
-        name = base.get("algorithm", {}).get("name", "adam")
-        base["algorithm"] = {**base.get("algorithm", {"name": name}), **parse_hp(name, args.hp)}
-    for key in ("arch", "loss_type", "batch_size", "steps", "init", "log_every", "eval_every", "snapshot_every",
-                "checkpoint_every", "eval_n"):
-        v = getattr(args, key)
+        algo = base.get("algorithm", _default_algorithm())
+        base["algorithm"] = {**algo, **parse_hp(algo["name"], args.hp)}
+    for hp in hparams(TrainConfig):
+        v = getattr(args, hp.name, None)
         if v is not None:
-            base[key] = v
+            base[hp.name] = v
     if args.digits is not None:
         base["digits"] = parse_digits(args.digits)
     if args.seeds is not None:
-        base["seeds"] = tuple(int(s) for s in args.seeds.split(","))
-    name = base.get("algorithm", {}).get("name")
-    if name not in dynamics.ALGORITHMS:
-        raise SystemExit(f"algorithm {name!r} is not registered in this checkout; "
-                         f"available: {', '.join(sorted(dynamics.ALGORITHMS))}")
-    return TrainConfig(**base)
+        parts = args.seeds.split(",")
+        if not 1 <= len(parts) <= 64:
+            raise cli.UsageError(f"--seeds: 1 to 64 comma-separated seeds, got {len(parts)}")
+        base["seeds"] = tuple(cli.parse_int(s, "--seeds", 0, 2**31 - 1) for s in parts)
+    cfg = TrainConfig(**base)
+    make_algorithm(cfg.algorithm)  # unknown names and bad values fail here, before any data is loaded
+    return cfg
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m gan_demo.mnist.train",
-                                description="Train an MNIST GAN with any registered dynamics algorithm.",
-                                epilog=f"presets: {', '.join(PRESETS)}")
-    p.add_argument("--preset", choices=sorted(PRESETS), help="a seed-paper experiment (flags below override it)")
-    p.add_argument("--arch", choices=ARCHES)
+def build_parser() -> cli.ArgumentParser:
+    """The parser: run flags from :class:`TrainConfig`'s declarations, ``--hp`` from the algorithm's."""
+    p = cli.ArgumentParser(prog=PROG, description="Train an MNIST GAN with any registered dynamics algorithm.",
+                           epilog=f"presets: {', '.join(PRESETS)}")
+    p.add_argument("--preset", type=cli.value_type("choice", choices=sorted(PRESETS)),
+                   help="a seed-paper experiment (flags below override it)")
     p.add_argument("--digits", help="'all' or e.g. '01' (0-1 MNIST)")
-    p.add_argument("--algorithm", help="registry name, e.g. adam, gda, alt_gda, extragradient, ogda")
+    p.add_argument("--algorithm", type=cli.value_type("choice", choices=sorted(dynamics.ALGORITHMS)),
+                   help="registry name, e.g. adam, gda, alt_gda, extragradient, ogda (default: adam, lr 2e-4)")
     p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE", help="algorithm hyperparameter")
-    p.add_argument("--loss-type", dest="loss_type")
-    p.add_argument("--batch-size", dest="batch_size", type=int)
-    p.add_argument("--steps", type=int, help="total steps (with --resume: the new total)")
     p.add_argument("--seeds", help="comma-separated seeds, one row each (trained side by side)")
-    p.add_argument("--init", choices=("default", "orthogonal"))
-    p.add_argument("--log-every", dest="log_every", type=int)
-    p.add_argument("--eval-every", dest="eval_every", type=int)
-    p.add_argument("--eval-n", dest="eval_n", type=int)
-    p.add_argument("--snapshot-every", dest="snapshot_every", type=int)
-    p.add_argument("--checkpoint-every", dest="checkpoint_every", type=int)
+    cli.add_hparam_flags(p.add_argument_group("run"), TrainConfig)
     p.add_argument("--out", type=Path, help="run folder for resume checkpoints (default runs/mnist/<preset>)")
     p.add_argument("--ship", type=Path, help="also write the small shipped checkpoint here (path without suffix)")
     p.add_argument("--resume", type=Path, help="a resume checkpoint (path without suffix) to continue")
     p.add_argument("--no-progress", action="store_true")
-    args = p.parse_args(argv)
-    given = argv if argv is not None else sys.argv[1:]
+    return p
+
+
+@cli.front_door(PROG)
+def main(argv: Optional[list[str]] = None) -> int:
+    """Entry point: a bad argument is one line on stderr and exit code 2, checked before any data is loaded."""
+    args = build_parser().parse_args(argv)
+    given = list(argv) if argv is not None else sys.argv[1:]
     command = shlex.join(["python", "-m", "gan_demo.mnist.train", *given])
+    if args.resume:
+        base = args.resume.with_suffix("") if args.resume.suffix in (".safetensors", ".json") else args.resume
+        cli.check_readable(base.with_suffix(".safetensors"), 1 << 30, "--resume")
+        cli.check_readable(base.with_suffix(".json"), ckpt.MAX_JSON_BYTES, "--resume")
+        out = args.out or args.resume.parent
+    else:
+        cfg = config_from_args(args)
+        out = args.out or REPO_ROOT / "runs" / "mnist" / (args.preset or cfg.algorithm["name"])
+    cli.check_writable(out, is_dir=True, what="--out")
+    if args.ship:
+        cli.check_writable(args.ship.with_suffix(".json"), what="--ship")
     if args.resume:
         trainer = Trainer.resume(args.resume)
         until = args.steps or trainer.cfg.steps
-        out = args.out or args.resume.parent
     else:
-        try:
-            cfg = config_from_args(args)
-        except ValueError as e:
-            p.error(str(e))
         trainer = Trainer(cfg)
         until = cfg.steps
-        out = args.out or REPO_ROOT / "runs" / "mnist" / (args.preset or cfg.algorithm["name"])
     trainer.command = command  # type: ignore[attr-defined]
     print(f"{trainer.split.describe()}; digits {list(trainer.cfg.digits)} ({len(trainer.train_x)} images); "
           f"algorithm {trainer.algorithm.config()}", flush=True)
