@@ -53,10 +53,25 @@ def _cancelled() -> None:
     st.stop()  # the pending rerun (or the closed session) takes over
 
 
+#: session-state key of the last planned estimates, {"runs": s, "basin": s, "spectrum": s} (tests read it)
+PLANNED = "_planned_seconds"
+
+
+def _record(what: str, seconds: float) -> None:
+    st.session_state.setdefault(PLANNED, {})[what] = float(seconds)
+
+
 def runs(game_cfg: GameConfig, algo_cfgs: list[AlgoConfig], x0: float, y0: float, steps: int,
-         seed: int) -> list[compute.Run]:
-    """Every algorithm's run from one start, within the view's budget (shortened and said so if needed)."""
+         seed: int) -> tuple[list[compute.Run], int]:
+    """Every algorithm's run from one start within the view's budget, and the steps actually asked for.
+
+    The steps are shortened (and the page says so) when the estimate exceeds the budget; use the
+    returned steps for whatever else reruns these runs (the export tab).
+    """
     fit = compute.affordable_steps(game_cfg, algo_cfgs, 1, steps)
+    if fit < steps:  # a value of the Steps slider (the page offers it elsewhere); the stopper guards the rest
+        fit = max([c for c in ui.STEP_CHOICES if c <= fit], default=min(ui.STEP_CHOICES))
+    _record("runs", compute.estimate(game_cfg, algo_cfgs, 1, fit).seconds)
     if fit < steps:
         st.warning(f"Shortened to {fit} steps (asked: {steps}): {len(algo_cfgs)} algorithm(s) at {steps} steps "
                    f"would take about {compute.estimate(game_cfg, algo_cfgs, 1, steps).seconds:.0f} s, over this "
@@ -76,7 +91,7 @@ def runs(game_cfg: GameConfig, algo_cfgs: list[AlgoConfig], x0: float, y0: float
     if truncated is not None:
         st.warning(f"This server's time budget ({compute.TIME_BUDGET_S:g} s of a core per view) ran out; "
                    "the runs marked 'stopped' end early. Fewer algorithms or steps fit.", icon=":material/timer:")
-    return out
+    return out, fit
 
 
 def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int, steps: int, seed: int, box: tuple,
@@ -89,6 +104,7 @@ def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int, steps: int, seed: 
 
     """
     n2, steps2, note = compute.plan_basin(game_cfg, algo_cfg, n, steps, grid)
+    _record("basin", compute.estimate(game_cfg, [algo_cfg], n2 * n2, steps2).seconds)
     if note:
         st.warning(note, icon=":material/timer:")
     stop = stopper()
@@ -127,6 +143,7 @@ class Ledger:
     """
 
     def __init__(self, seconds: float = compute.TIME_BUDGET_S) -> None:
+        self.total = seconds
         self.left = seconds
         self.skipped: list[str] = []
         self._notice = st.empty()
@@ -134,12 +151,17 @@ class Ledger:
     def allow(self, seconds: float, what: str) -> bool:
         if seconds <= self.left:
             self.left -= seconds
+            _record("spectrum", self.spent)
             return True
         self.skipped.append(f"{what} (about {seconds:.0f} s)")
         self._notice.warning("Skipped to stay within this server's budget of "
                              f"{compute.TIME_BUDGET_S:g} s per view: " + "; ".join(self.skipped) + ".",
                              icon=":material/timer:")
         return False
+
+    @property
+    def spent(self) -> float:
+        return self.total - self.left
 
     def spectrum(self, game_cfg: GameConfig, algo_cfg: AlgoConfig, points: int, what: str) -> bool:
         return self.allow(compute.estimate_spectrum(game_cfg, algo_cfg, points), what)

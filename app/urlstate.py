@@ -32,6 +32,12 @@ MAX_TEXT_CHARS = 4000  # the JSON array widgets' max_chars
 MAX_LIST_VALUES = 6  # the algorithm multiselect's max_selections
 #: Streamlit's own parameters (embedding), passed through untouched
 PASS_THROUGH = frozenset({"embed", "embed_options"})
+#: widget-key prefixes of pages whose controls are declared on the page itself (2D GAN, MNIST): their
+#: values get the generic bounds of :func:`check_generic` (Streamlit then checks type and range)
+PAGE_PREFIXES = ("gan_", "mnist_")
+#: the 2D GAN page's algorithm hyperparameters are keyed ``gan-<algorithm>.<param>``
+GAN_OWNER_PREFIX = "gan-"
+MAX_GENERIC_CHARS = 200
 
 # ---- the app's own controls (must match the widgets on the pages; tests/test_hostile_urls.py checks) --
 TOY_TABS = ("Trajectories", "Small multiples", "Basin map", "Export")
@@ -171,7 +177,14 @@ def _hparam_rules(owner: str, hps: Sequence[dynamics.HParam], extra: Mapping[str
 
 def dynamic_rule(key: str, raw: Mapping[str, Sequence[str]]) -> Optional[Rule]:
     """The rule of a ``<owner>.<param>`` key: a game's, an algorithm slot's or a wrapper's base's parameter."""
+    if key.startswith(PAGE_PREFIXES):
+        return Rule("any", max_len=MAX_GENERIC_CHARS, max_values=MAX_LIST_VALUES)
     owner, _, _ = key.partition(".")
+    if owner.startswith(GAN_OWNER_PREFIX) and owner[len(GAN_OWNER_PREFIX):] in dynamics.ALGORITHMS:
+        cls = dynamics.ALGORITHMS[owner[len(GAN_OWNER_PREFIX):]]
+        rule = _hparam_rules(owner, dynamics.hparams(cls), {}).get(key)
+        # that page offers its own log-slider values: leave off-grid values to Streamlit
+        return None if rule is None else Rule(rule.kind, rule.low, rule.high, rule.choices, rule.max_len)
     if owner in dynamics.GAMES:
         return _hparam_rules(owner, dynamics.hparams(dynamics.GAMES[owner]), {}).get(key)
     slots = set(ui.algorithm_slots())
@@ -220,6 +233,31 @@ def _match_choice(value: str, choices: Sequence[Any]) -> Optional[Any]:
     return None
 
 
+def check_generic(values: Sequence[str], rule: Rule) -> None:
+    """Bounds for a value whose widget this module does not know: size, nesting, and no overflowing numbers.
+
+    Streamlit checks such values against the widget itself, but crashes on non-finite numbers in
+    integer widgets (``int(float("inf"))``), so those never get through.
+
+    Raises:
+        ValueError: with the reason.
+
+    """
+    if len(values) > rule.max_values:
+        raise ValueError(f"at most {rule.max_values} values")
+    for v in values:
+        if len(v) > rule.max_len:
+            raise ValueError(f"longer than {rule.max_len} characters")
+        if cli._json_depth(v) > 2:
+            raise ValueError("nested too deeply")
+        try:
+            x = float(v)
+        except ValueError:
+            continue
+        if not math.isfinite(x) or abs(x) > 1e15:
+            raise ValueError("not a finite number of a sensible size")
+
+
 def check_value(rule: Rule, values: Sequence[str]) -> list[str]:
     """The values to keep for one parameter (rewritten where a grid snaps them).
 
@@ -227,6 +265,9 @@ def check_value(rule: Rule, values: Sequence[str]) -> list[str]:
         ValueError: with the reason the values are ignored.
 
     """
+    if rule.kind == "any":
+        check_generic(values, rule)
+        return list(values)
     if rule.kind == "choices":
         if len(values) == 1 and "," in values[0]:  # ?algos=gda,extragradient written by hand
             values = [v for v in values[0].split(",") if v]
@@ -300,7 +341,7 @@ def check(raw: Mapping[str, Sequence[str]]) -> Report:
         if rule is None:
             report.ignored.append(Ignored(key, _preview(values), "unknown parameter"))
             continue
-        if len(values) > max(rule.max_values, 1) and rule.kind != "choices":
+        if len(values) > max(rule.max_values, 1) and rule.kind not in ("choices", "any"):
             values = values[-1:]
         try:
             kept = check_value(rule, values)

@@ -46,7 +46,7 @@ if not algo_cfgs:
 try:
     box = ui.zoomed_box(game_cfg, zoom)
     field = ui.field_grid(game_cfg, box)
-    runs = guard.runs(game_cfg, algo_cfgs, x0, y0, steps, seed)  # within the server's budget (app/guard.py)
+    runs, steps = guard.runs(game_cfg, algo_cfgs, x0, y0, steps, seed)  # within the server's budget (app/guard.py)
 except (ValueError, RuntimeError) as err:
     ui.error_box(err)
     st.stop()
