@@ -15,6 +15,9 @@ Whatever was shrunk or stopped is said in one notice on the page.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Optional
@@ -135,6 +138,28 @@ def long_computation(seconds: float) -> Iterator[compute.Stopper]:
         _cancelled()
 
 
+#: with this environment variable set to a file path, every script run appends one line to it:
+#: ``<unix time> <page> <wall seconds> <cpu seconds of the script thread>`` (bench/load.py reads it)
+TIMING_ENV = "SADDLE_TIMING_LOG"
+_TIMING_LOCK = threading.Lock()
+
+
+@contextmanager
+def timed_run(page: str) -> Iterator[None]:
+    """Log the server-side time of one script run (a no-op unless ``SADDLE_TIMING_LOG`` is set)."""
+    path = os.environ.get(TIMING_ENV)
+    if not path:
+        yield
+        return
+    t0, c0 = time.perf_counter(), time.thread_time()
+    try:
+        yield
+    finally:
+        line = f"{time.time():.3f} {page or 'main'} {time.perf_counter() - t0:.4f} {time.thread_time() - c0:.4f}\n"
+        with _TIMING_LOCK, open(path, "a", encoding="utf-8") as f:
+            f.write(line)
+
+
 class Ledger:
     """A page view's share of the budget for computations without a step loop (spectrum sweeps).
 
@@ -167,4 +192,4 @@ class Ledger:
         return self.allow(compute.estimate_spectrum(game_cfg, algo_cfg, points), what)
 
 
-__all__ = ["runs", "basin", "stopper", "visitor_gone", "Ledger", "long_computation"]
+__all__ = ["runs", "basin", "stopper", "visitor_gone", "Ledger", "long_computation", "timed_run"]
