@@ -270,3 +270,19 @@ def test_every_registered_game_and_algorithm_has_url_rules():
             assert urlstate.dynamic_rule(f"{game}.{hp.name}", {}) is not None or hp.kind == "algorithm"
     for slot in ui.algorithm_slots():
         assert urlstate.check_value(rules["algos"], [ui.slot_label(slot)]) == [ui.slot_label(slot)]
+
+
+def test_visitor_gone_reads_the_sessions_pending_request(monkeypatch):
+    import types
+
+    from streamlit.runtime.scriptrunner_utils import script_run_context
+
+    def ctx(state: str, fragment: bool = False):
+        data = types.SimpleNamespace(fragment_id_queue=["f"] if fragment else [], is_fragment_scoped_rerun=False)
+        req = types.SimpleNamespace(_state=types.SimpleNamespace(name=state), _rerun_data=data)
+        return types.SimpleNamespace(script_requests=req)
+
+    for state, fragment, gone in [("CONTINUE", False, False), ("STOP", False, True), ("RERUN", False, True),
+                                  ("RERUN", True, False)]:
+        monkeypatch.setattr(script_run_context, "get_script_run_ctx", lambda s=state, f=fragment: ctx(s, f))
+        assert guard.visitor_gone() is gone, (state, fragment)
