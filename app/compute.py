@@ -351,8 +351,9 @@ TIME_BUDGET_S = _env_float("SADDLE_TIME_BUDGET_S", 10.0)
 TRAIN_BUDGET_S = _env_float("SADDLE_TRAIN_BUDGET_S", 60.0)
 #: peak working memory one run may allocate (batched noise samples dominate)
 MEMORY_BUDGET_BYTES = _env_float("SADDLE_MEMORY_BUDGET_MB", 400.0) * 2**20
-#: long computations (basin maps, GAN training) running at once in this server process
-LONG_JOBS = max(1, int(_env_float("SADDLE_LONG_JOBS", 2)))
+#: long computations (basin maps, GAN training) running at once in this server process: one core is
+#: left to everyone else's reruns (1 on the project's 2-core machine)
+LONG_JOBS = max(1, int(_env_float("SADDLE_LONG_JOBS", max(1, (os.cpu_count() or 2) - 1))))
 #: how long a long computation waits for a free slot before the page says the server is busy
 LONG_JOB_WAIT_S = _env_float("SADDLE_LONG_JOB_WAIT_S", 30.0)
 
