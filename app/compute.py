@@ -251,7 +251,7 @@ def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int = 41, steps: int = 
 __all__ = ["Run", "FieldGrid", "Basin", "simulate", "field_grid", "basin", "items", "make_game",
            "make_algorithm", "algo_label", "game_box", "MAX_STEPS", "Estimate", "estimate", "affordable_steps",
            "plan_basin", "estimate_spectrum", "Stopper", "Cancelled", "Truncated", "Busy", "long_job",
-           "TIME_BUDGET_S", "TRAIN_BUDGET_S"]
+           "TIME_BUDGET_S"]
 
 
 # ---- local linear analysis (dynamics.spectrum) ----------------------------------------------
@@ -347,8 +347,6 @@ def _env_float(name: str, default: float) -> float:
 
 #: seconds of one core that one page view (every run on it together) may use
 TIME_BUDGET_S = _env_float("SADDLE_TIME_BUDGET_S", 10.0)
-#: CPU seconds one click on the 2D GAN page's Train may use (all algorithms together)
-TRAIN_BUDGET_S = _env_float("SADDLE_TRAIN_BUDGET_S", 60.0)
 #: peak working memory one run may allocate (batched noise samples dominate)
 MEMORY_BUDGET_BYTES = _env_float("SADDLE_MEMORY_BUDGET_MB", 400.0) * 2**20
 #: long computations (basin maps, GAN training) running at once in this server process: one core is

@@ -118,26 +118,6 @@ def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int, steps: int, seed: 
         raise  # unreachable: st.stop() raises
 
 
-@contextmanager
-def long_computation(seconds: float) -> Iterator[compute.Stopper]:
-    """Hold one of the server's long-computation slots (GAN training) and yield its stopper.
-
-    Pass the stopper's verdict back to the engine or trainer (``return stop(step)`` from a progress
-    callback). A busy server is said on the page instead of starting; a visitor who leaves or
-    changes the inputs stops the computation.
-    """
-    stop = stopper(seconds)
-    try:
-        with compute.long_job(stopper=stop):
-            stop = stopper(seconds)  # the budget starts when the slot is ours
-            yield stop
-    except compute.Busy as err:
-        st.error(str(err), icon=":material/hourglass_top:")
-        st.stop()
-    except compute.Cancelled:
-        _cancelled()
-
-
 #: with this environment variable set to a file path, every script run appends one line to it:
 #: ``<unix time> <page> <wall seconds> <cpu seconds of the script thread>`` (bench/load.py reads it)
 TIMING_ENV = "SADDLE_TIMING_LOG"
@@ -192,4 +172,4 @@ class Ledger:
         return self.allow(compute.estimate_spectrum(game_cfg, algo_cfg, points), what)
 
 
-__all__ = ["runs", "basin", "stopper", "visitor_gone", "Ledger", "long_computation", "timed_run"]
+__all__ = ["runs", "basin", "stopper", "visitor_gone", "Ledger", "timed_run"]

@@ -286,3 +286,60 @@ def test_visitor_gone_reads_the_sessions_pending_request(monkeypatch):
                                   ("RERUN", True, False)]:
         monkeypatch.setattr(script_run_context, "get_script_run_ctx", lambda s=state, f=fragment: ctx(s, f))
         assert guard.visitor_gone() is gone, (state, fragment)
+
+
+# ---- live GAN training: per-server limits ---------------------------------------------------
+def _tiny_live(steps: int):
+    from gan_demo.gmm import GMMConfig
+    from gan_demo.live import LiveOptions, LiveRun
+    from gan_demo.models import ModelConfig
+
+    cfg = GMMConfig(model=ModelConfig(latent_dim=3, g_depth=1, g_width=8, d_depth=1, d_width=8), batch_size=16,
+                    seeds=(3,), eval_n=100)
+    opts = LiveOptions(every=5, heat_n=8, shown=50, arrows=10, slow_motion=True, slow_steps=min(steps, 1000), slow_delay=0.05)
+    return LiveRun(cfg, [dynamics.make_algorithm("gda", lr=1e-2)], steps, options=opts)
+
+
+def _wait(pred, timeout: float = 60.0) -> None:
+    import time
+
+    t0 = time.monotonic()
+    while not pred():
+        assert time.monotonic() - t0 < timeout, "timed out"
+        time.sleep(0.05)
+
+
+def _all_slots_free() -> bool:
+    from gan_demo import live
+
+    got = [live._workers.acquire(blocking=False) for _ in range(live.MAX_WORKERS)]
+    for ok in got:
+        if ok:
+            live._workers.release()
+    return all(got)
+
+
+def test_a_live_run_nobody_watches_stops_and_frees_its_slot(monkeypatch):
+    from gan_demo import live
+
+    monkeypatch.setattr(live, "LEASE_S", 0.5)
+    run = _tiny_live(2000)
+    run.start()
+    _wait(lambda: run.status == live.STOPPED)  # the page never called view(): the visitor is gone
+    assert "nobody watched" in run.halt_reason and run.step < 2000
+    _wait(lambda: not run._thread.is_alive())
+    assert _all_slots_free()
+
+
+def test_a_watched_live_run_keeps_going_until_its_cpu_budget(monkeypatch):
+    from gan_demo import live
+
+    monkeypatch.setattr(live, "LEASE_S", 0.5)
+    monkeypatch.setattr(live, "CPU_BUDGET_S", 0.05)
+    run = _tiny_live(2000)
+    run.start()
+    _wait(lambda: run.view().status == live.STOPPED)  # view() is the page's heartbeat
+    assert "budget" in run.halt_reason and 0 < run.step < 2000
+    run.resume()  # the budget is per training: resuming does not buy more
+    _wait(lambda: run.view().status == live.STOPPED and not run._thread.is_alive())
+    assert _all_slots_free()

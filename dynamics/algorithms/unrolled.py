@@ -62,6 +62,9 @@ class Unrolled(GradientAlgorithm):
     beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam β₂ (optimizer='adam')")
     eps: float = hparam(1e-8, low=1e-12, high=1e-2, log=True, advanced=True, help="Adam ε (optimizer='adam')")
 
+    def step_cost(self, game: Game) -> float:
+        return 3.0 * (1 + self.unroll_steps)  # K inner steps, differentiated through
+
     def init(self, game: Game, z: Tensor) -> State:
         if self.optimizer == "sgd":
             return ()
