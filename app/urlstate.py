@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import dynamics
-from dynamics import cli
+from dynamics import cli, formula
 
 from . import plots, scenes, ui, widgets
 
@@ -147,6 +147,8 @@ def hparam_rule(hp: dynamics.HParam, extra: Sequence[float] = ()) -> Optional[Ru
     """The rule of a hyperparameter widget, from its declaration (None for kinds the app does not draw)."""
     if hp.kind in ("vector", "matrix"):
         return Rule(hp.kind, max_len=MAX_TEXT_CHARS)
+    if hp.kind == "formula":
+        return Rule("formula", max_len=formula.MAX_LENGTH)
     if hp.kind == "bool":
         return Rule("bool")
     if hp.kind == "choice":
@@ -293,6 +295,14 @@ def check_value(rule: Rule, values: Sequence[str]) -> list[str]:
     if rule.kind == "text":
         if len(value) > rule.max_len:
             raise ValueError(f"longer than {rule.max_len} characters")
+        return [value]
+    if rule.kind == "formula":
+        if len(value) > rule.max_len:
+            raise ValueError(f"longer than {rule.max_len} characters")
+        try:  # the engine's safe parser: bounded length and nesting, never evaluated as Python
+            formula.parse(value)
+        except ValueError as err:
+            raise ValueError(str(err).splitlines()[0][:80]) from None
         return [value]
     if rule.kind in ("vector", "matrix"):
         if len(value) > rule.max_len:

@@ -320,7 +320,8 @@ class LiveRun:
             while not self._quit.is_set():
                 self.cpu_s = time.thread_time() - cpu0
                 if time.monotonic() - self._seen > LEASE_S:
-                    self._halt(f"nobody watched it for {LEASE_S:g} s")
+                    self._halt(f"the page did not look at it for {LEASE_S:g} s (closed, or paused): "
+                               "its worker slot is free again, Resume continues")
                     break
                 if self.cpu_s > CPU_BUDGET_S:
                     self._halt(f"it used this server's budget of {CPU_BUDGET_S:g} CPU seconds per training")

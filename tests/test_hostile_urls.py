@@ -34,7 +34,7 @@ HOSTILE_VALUES = {
 #: keys of every type the app binds: ints, floats, choices, lists, bools, JSON matrices, text
 TABLE_KEYS = ["seed", "steps", "x0", "zoom", "frames", "tab", "basin_n", "game", "lecture", "sp_x", "sp_lr",
               "doc_group", "doc_filter", "bilinear.A", "quadratic.a", "gda.lr", "dirac_gan.noise_samples",
-              "lookahead.k", "averaging.base", "gan_steps", "mnist_seed"]
+              "lookahead.k", "averaging.base", "gan_steps", "mnist_seed", "gan-adam.lr"]
 
 
 def _valid_for(key: str, value: str) -> bool:
@@ -85,7 +85,8 @@ def test_valid_values_are_kept_and_off_grid_log_values_snap():
     ({"bilinear.A": ["[[1, 2], [3]]"]}, "bilinear.A"), ({"bilinear.A": ["[[NaN]]"]}, "bilinear.A"),
     ({"quadratic.a": ["1e308"]}, "quadratic.a"), ({"lecture": ["1"]}, "lecture"),
     ({"averaging.base": ["averaging"]}, "averaging.base"), ({"k" * 500: ["1"]}, "k" * 500),
-    ({"gan-adam.lr": ["inf"]}, "gan-adam.lr"),
+    ({"gan-adam.lr": ["inf"]}, "gan-adam.lr"), ({"formula.f": ["__import__('os')"]}, "formula.f"),
+    ({"formula.f": ["(" * 200 + "x" + ")" * 200]}, "formula.f"),
 ])
 def test_specific_bad_values_are_named(raw, bad):
     report = urlstate.check(raw)
@@ -296,7 +297,8 @@ def _tiny_live(steps: int):
 
     cfg = GMMConfig(model=ModelConfig(latent_dim=3, g_depth=1, g_width=8, d_depth=1, d_width=8), batch_size=16,
                     seeds=(3,), eval_n=100)
-    opts = LiveOptions(every=5, heat_n=8, shown=50, arrows=10, slow_motion=True, slow_steps=min(steps, 1000), slow_delay=0.05)
+    opts = LiveOptions(every=5, heat_n=8, shown=50, arrows=10, slow_motion=True, slow_steps=min(steps, 1000),
+                       slow_delay=0.05)
     return LiveRun(cfg, [dynamics.make_algorithm("gda", lr=1e-2)], steps, options=opts)
 
 
@@ -326,7 +328,7 @@ def test_a_live_run_nobody_watches_stops_and_frees_its_slot(monkeypatch):
     run = _tiny_live(2000)
     run.start()
     _wait(lambda: run.status == live.STOPPED)  # the page never called view(): the visitor is gone
-    assert "nobody watched" in run.halt_reason and run.step < 2000
+    assert "did not look at it" in run.halt_reason and run.step < 2000
     _wait(lambda: not run._thread.is_alive())
     assert _all_slots_free()
 
