@@ -345,3 +345,20 @@ def test_a_watched_live_run_keeps_going_until_its_cpu_budget(monkeypatch):
     run.resume()  # the budget is per training: resuming does not buy more
     _wait(lambda: run.view().status == live.STOPPED and not run._thread.is_alive())
     assert _all_slots_free()
+
+
+@pytest.mark.parametrize("page, query", [
+    ("app_pages/toy_games.py", {"tab": "Basin map", "algos": ["averaging", "gda"]}),
+    ("app_pages/spectrum.py", {"sp_at_eq": "false", "game": "quadratic"}),
+    ("app_pages/gan_2d.py", {}), ("app_pages/mnist.py", {}), ("app_pages/algorithms.py", {}),
+])
+def test_every_widget_bound_to_the_url_has_a_rule(page, query):
+    # a control added to a page with bind="query-params" must get its rule in app/urlstate.py, or
+    # shared links carrying it would be refused
+    at = _open(page, query)
+    assert not at.exception, [e.message[:300] for e in at.exception]
+    with at._session_state.query_params() as qp:
+        bound = list(qp._bindings_by_param)
+    assert bound or page.endswith("mnist.py")  # the MNIST page binds nothing (yet)
+    missing = [k for k in bound if not (urlstate.static_rules().get(k) or urlstate.dynamic_rule(k, {}))]
+    assert not missing, f"bound to the URL without a rule in app/urlstate.py: {missing}"
