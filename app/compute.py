@@ -142,8 +142,9 @@ def simulate(game_cfg: GameConfig, algo_cfg: AlgoConfig, x0: float, y0: float, s
               dist=None if dist is None else dist[:, 0].numpy(),
               diverged_at=int(traj.diverged_at[0]), flags=flags, extras=extras,
               stopped_at=None if stop is None else stop.stopped_at)
-    if run.stopped_at is not None:
+    if run.stopped_at is not None and run.stopped_at < int(steps):  # the budget ran out before the last step
         raise Truncated(run)
+    run.stopped_at = None
     return run
 
 
@@ -238,7 +239,7 @@ def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int = 41, steps: int = 
     with long_job(stopper=stop) if stop is not None else nullcontext():
         traj = dynamics.run(game, algo, x0, y0, steps=int(steps), seed=int(seed), record_every=max(1, int(steps)),
                             callback=stop)
-    if stop is not None and stop.stopped_at is not None:
+    if stop is not None and stop.stopped_at is not None and stop.stopped_at < int(steps):
         raise ValueError(f"the basin map reached this server's time budget at step {stop.stopped_at} of {steps}; "
                          "choose a coarser grid or fewer steps")
     dist = traj.distance_to_equilibrium()
@@ -369,7 +370,7 @@ ALGO_COST = {
 }
 
 
-class Cancelled(RuntimeError):
+class Cancelled(Exception):  # noqa: N818 - not an error to show: the visitor moved on
     """The visitor changed the inputs or left while a run was computing; its result is thrown away."""
 
 
