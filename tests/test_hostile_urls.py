@@ -362,3 +362,13 @@ def test_every_widget_bound_to_the_url_has_a_rule(page, query):
     assert bound or page.endswith("mnist.py")  # the MNIST page binds nothing (yet)
     missing = [k for k in bound if not (urlstate.static_rules().get(k) or urlstate.dynamic_rule(k, {}))]
     assert not missing, f"bound to the URL without a rule in app/urlstate.py: {missing}"
+
+
+def test_valid_links_are_used_and_snapped_values_reach_the_widget():
+    at = _open("app_pages/toy_games.py", {"algos": ["gda", "extragradient"], "gda.lr": "0.13", "seed": "7"})
+    assert not at.exception
+    assert at.session_state["gda.lr"] == 0.15 and at.session_state["seed"] == 7
+    text = " ".join(w.value for w in at.warning)
+    assert "nearest slider value" in text and "cannot use" not in text
+    at.run()  # the notice stays for the reruns of this view, and nothing else appears
+    assert not at.exception and "nearest slider value" in " ".join(w.value for w in at.warning)
