@@ -1,6 +1,6 @@
 r"""Experiment 2 (Mangoubi et al., 0-1 MNIST) as a statistic over seeds: GDA versus greedy min-max.
 
-The published claim (GAN_METRICS section 5.6 of the seed notes, carried into gan_demo/MNIST.md): at
+The published claim (Mangoubi et al. 2020; the authors' blog post of 2020-07-06, see gan_demo/MNIST.md): at
 iteration 1000, both digits are generated in 86 % of runs with greedy min-max and in 23 % with GDA
 (judged visually). Here a run "has both digits" at iteration ``at`` when the frozen classifier, on
 ``eval_n`` samples from the fixed noise bank, gives each of 0 and 1 a share of at least
