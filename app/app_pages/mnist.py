@@ -209,6 +209,14 @@ if exp == EXPERIMENTS[0]:
 elif exp == EXPERIMENTS[1]:
     st.markdown("**The claim** (Smoothed-GDA repository, qualitative): GDA and SGDA mode-collapse on MNIST, "
                 "Double SGDA does not.")
+    earlier1 = [r.name for r in runs if r.meta["config"].get("data_range") != "01"
+                or r.meta["config"].get("batch_size") != 32]
+    if earlier1:
+        st.warning(f"{', '.join(earlier1)} were trained with the earlier setup (batch 64, pixels in [-1, 1], "
+                   "2,000 iterations; Double SGDA updating both players at once with one global norm), not the "
+                   "repository's. The faithful presets (exp1-gda, exp1-sgda, exp1-double_sgda: batch 32, [0, 1], "
+                   "10,000 iterations) are in gan_demo/mnist/train.py; gan_demo/MNIST.md says why they are not "
+                   "shipped yet.")
     fid_runs = [r for r in runs if r.meta["history"].get("fid_steps")]
     if fid_runs:
         st.plotly_chart(mp.exp1_metrics_figure([(r.label.split(":")[0], r.meta["history"]["fid_steps"],
