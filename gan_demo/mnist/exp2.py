@@ -249,6 +249,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         raise cli.UsageError("--arm is required (or --collect)")
     seeds = parse_seeds(args.seeds)
     cli.check_writable(args.out, is_dir=True, what="--out")
+    args.out.mkdir(parents=True, exist_ok=True)
     if args.ship_dir is not None:
         cli.check_writable(args.ship_dir, is_dir=True, what="--ship-dir")
     torch.set_num_threads(1)
