@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app import lecture as lecture_mode
 from app import mnist_plots as mp
 from gan_demo.mnist import setups
 from gan_demo.mnist.exp2 import PUBLISHED, summarize
@@ -20,16 +21,6 @@ MAX_SAMPLES = 64
 SCALE = 3
 EXPERIMENTS = ("Experiment 2: greedy min-max vs GDA (0-1 MNIST)", "Experiment 1: Smoothed / Double SGDA (MNIST)",
                "Any checkpoints")
-
-
-def _lecture() -> bool:
-    """The shared lecture-mode switch (app/lecture.py) when present, else a local one."""
-    try:
-        from app import lecture
-    except ImportError:  # pragma: no cover - app/lecture.py lands with the app branch
-        return bool(st.sidebar.toggle("Lecture mode", value=False, key="lecture",
-                                      help="Large fonts and thick lines for a projector."))
-    return bool(lecture.setup())
 
 
 def _folder_key() -> tuple:
@@ -128,7 +119,7 @@ def _typical(run: ShippedRun) -> str:
 
 # ---- the page -------------------------------------------------------------------------------------
 st.title("MNIST")
-lecture = _lecture()
+lecture = lecture_mode.setup()
 good, broken = _load(KEY)
 for bad, why in sorted(broken.items()):
     st.warning(f"Checkpoint **{bad}** is broken and is not shown ({why}). Regenerate it with the command in "
