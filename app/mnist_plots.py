@@ -294,12 +294,13 @@ def training_animation(runs: Sequence[tuple[str, str, Sequence[int], np.ndarray,
     pause = dict(label="❚❚ pause", method="animate",
                  args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])
     slider = dict(active=0, y=-0.08, currentvalue=dict(prefix="iteration "), pad=dict(t=30),
-                  steps=[dict(label=str(s), method="animate",
+                  steps=[dict(label=str(s) if i % max(1, len(steps) // 10) == 0 else "", method="animate",
                               args=[[str(s)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
-                         for s in steps])
-    fig.update_layout(title_text=f"iteration {steps[0]}", height=f["height"] + (260 if curves else 0),
-                      font=dict(size=f["font"]),
-                      margin=dict(l=50, r=10, t=70, b=40), legend=dict(orientation="h", y=-0.32),
+                         for i, s in enumerate(steps)])
+    fig.update_layout(title=dict(text=f"iteration {steps[0]}", x=0.5, xanchor="center"),
+                      height=f["height"] + (260 if curves else 0), font=dict(size=f["font"]),
+                      margin=dict(l=50, r=10, t=70, b=40),
+                      legend=dict(orientation="h", x=1, xanchor="right", y=0.40, yanchor="bottom"),
                       updatemenus=[dict(type="buttons", buttons=[play, pause], x=0, y=1.12, xanchor="left",
                                         direction="left")], sliders=[slider])
     return fig
