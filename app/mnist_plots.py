@@ -293,7 +293,7 @@ def training_animation(runs: Sequence[tuple[str, str, Sequence[int], np.ndarray,
                 args=[None, dict(frame=dict(duration=400, redraw=True), fromcurrent=True, transition=dict(duration=0))])
     pause = dict(label="❚❚ pause", method="animate",
                  args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])
-    slider = dict(active=0, y=-0.08, currentvalue=dict(prefix="iteration "), pad=dict(t=30),
+    slider = dict(active=0, y=-0.08, currentvalue=dict(visible=False), pad=dict(t=30),  # the title counts
                   steps=[dict(label=str(s) if i % max(1, len(steps) // 10) == 0 else "", method="animate",
                               args=[[str(s)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
                          for i, s in enumerate(steps)])
