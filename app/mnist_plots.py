@@ -328,7 +328,7 @@ def blog_gif_frames(title: str, runs: Sequence[tuple[str, str, Sequence[int], np
     fig = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
     gs = fig.add_gridspec(2 if with_curve else 1, n, height_ratios=[3, 1.6] if with_curve else [1],
-                          left=0.07, right=0.98, top=0.86, bottom=0.1, hspace=0.35, wspace=0.08)
+                          left=0.07, right=0.98, top=0.86, bottom=0.1, hspace=0.22, wspace=0.08)
     fig.suptitle(title, fontsize=17, fontweight="bold", y=0.975)
     counter = fig.text(0.5, 0.905, "", ha="center", fontsize=14)
     img_axes, ims = [], []
