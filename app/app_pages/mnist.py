@@ -152,7 +152,7 @@ if exp == EXPERIMENTS[0]:
     st.markdown("**The claim** (Mangoubi et al. 2020): on 0-1 MNIST at iteration 1000, both digits are "
                 f"generated in **{PUBLISHED['greedy_minmax']:.0%}** of runs with greedy min-max and "
                 f"**{PUBLISHED['gda']:.0%}** with GDA. GDA \"forgets how to generate 0s for a long time\".")
-    left, right = st.columns([3, 2] if not lecture else [1, 1])
+    left, right = st.columns([5, 4] if not lecture else [1, 1])
     with left:
         cols = st.columns(len(runs))
         for col, r in zip(cols, runs):
@@ -171,8 +171,7 @@ if exp == EXPERIMENTS[0]:
                 lo, hi = s["wilson95"]
                 table.append({"algorithm": mp.ARM_LABELS[arm],
                               f"both digits at {sweep.get('at', 1000)}": f"{s['k']} of {s['n']}",
-                              "share": f"{s['frac']:.0%}", "95 % interval (Wilson)": f"{lo:.0%} – {hi:.0%}",
-                              "published": f"{PUBLISHED[arm]:.0%}"})
+                              "95 % (Wilson)": f"{lo:.0%}–{hi:.0%}", "published": f"{PUBLISHED[arm]:.0%}"})
             st.markdown("**Across runs** (same settings, one seed each)")
             st.dataframe(pd.DataFrame(table), hide_index=True, key="mnist_stat")
             st.caption(f"'Both digits' = each of 0 and 1 is at least {sweep.get('threshold', 0.1):.0%} of "
