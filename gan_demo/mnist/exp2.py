@@ -189,8 +189,9 @@ def collect(rows: list[dict], ship_dir: Path, out_dir: Path, params: Optional[di
             "k": s["k"], "n": s["n"], "wilson95": [round(lo, 4), round(hi, 4)], "seed": s["median_seed"],
             "rank": s["median_rank"],
             "text": (f"Both digits at {p['at']}: {s['k']} of {s['n']} {arm_text} runs. This is run {s['median_seed']}, "
-                     f"the median run ({s['median_rank']} of {s['n']}) by the smaller digit's share at {p['at']}, "
-                     f"which is {seen[(arm, s['median_seed'])]['min_share_at']:.2f} here."),
+                     f"the median run (rank {s['median_rank']} of {s['n']} by the smaller digit's share at {p['at']}"
+                     f"{'; the lower middle run for an even count' if s['n'] % 2 == 0 else ''}), "
+                     f"whose smaller share is {seen[(arm, s['median_seed'])]['min_share_at']:.2f}."),
         }
         ckpt.save(out_dir / f"exp2_{arm}", tensors, meta)
     data = {"format": SWEEP_FORMAT, "kind": "sweep", "experiment": "mnist_exp2", "params": p, "at": p["at"],
