@@ -174,6 +174,8 @@ if exp == EXPERIMENTS[0]:
                               "95 % (Wilson)": f"{lo:.0%}–{hi:.0%}", "published": f"{PUBLISHED[arm]:.0%}"})
             st.markdown("**Across runs** (same settings, one seed each)")
             st.dataframe(pd.DataFrame(table), hide_index=True, key="mnist_stat")
+            if sweep.get("note"):
+                st.caption(str(sweep["note"]))
             st.caption(f"'Both digits' = each of 0 and 1 is at least {sweep.get('threshold', 0.1):.0%} of "
                        f"{sweep.get('eval_n', 500)} samples from a fixed noise bank, by our CNN classifier, at "
                        f"iteration {sweep.get('at', 1000)}. The paper judged visually. Shown runs: the median run "
@@ -282,7 +284,7 @@ with tab_m:
                      "classes covered": per.get("classes_covered"), "well covered": per.get("classes_well_covered"),
                      "KL(p̂‖uniform)": per.get("rev_kl"), "mean top-class prob.": per.get("mean_top_prob"),
                      "FID (CNN feat.)": per.get("fid"), "real-vs-real FID": m["real_floor"].get("fid"),
-                     "N": m.get("n_samples"), "CPU train s": r.meta["train_seconds"]})
+                     "N": m.get("n_samples"), "training wall s": r.meta["train_seconds"]})
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="mnist_table")
     st.caption("FID on the shipped classifier's 128-d features, generated N = held-out N; not comparable "
                "with Inception FIDs. The real-vs-real column is the held-out split scored the same way: the floor "
