@@ -218,12 +218,15 @@ def runs_fraction_figure(rows: Sequence[dict[str, Any]], highlight: dict[str, in
             legendgroup=arm if not bold else f"{arm}-shown", showlegend=bold or arm not in shown,
             hovertemplate=f"{ARM_LABELS.get(arm, arm)} run {r['seed']}<br>iteration %{{x}}: %{{y:.2f}}<extra></extra>"))
         shown.add(arm)
-    fig.add_vline(x=at, line=dict(color="black", width=1, dash="dot"), annotation_text=f"iteration {at}")
+    fig.add_vline(x=at, line=dict(color="black", width=1, dash="dot"), annotation_text=f"iteration {at}",
+                  annotation_position="bottom left")
     if reference is not None:
         fig.add_hline(y=reference, line=dict(color="gray", dash="dash"), annotation_text=f"data: {reference:.2f}",
                       annotation_position="bottom right")
+    last = max((len(r["frac_ones"]) - 1) * int(r["eval_every"]) for r in rows) if rows else at
     fig.update_layout(height=f["height"], margin=dict(l=50, r=10, t=30, b=40), font=dict(size=f["font"]),
-                      xaxis_title="iteration", yaxis_title="fraction of 1s", yaxis_range=[-0.02, 1.02],
+                      xaxis_title="iteration", xaxis_range=[0, max(last, at)], yaxis_title="fraction of 1s",
+                      yaxis_range=[-0.02, 1.02],
                       legend=dict(orientation="h", y=-0.2))
     return fig
 
