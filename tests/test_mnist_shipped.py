@@ -87,6 +87,9 @@ def test_shipped_checkpoint_matches_its_config_and_reproduces_its_first_snapshot
     # the stored algorithm is the config's, with every hyperparameter spelled out
     built = dynamics.from_config(dict(cfg.algorithm)).config()
     assert {k: built[k] for k in meta["algorithm"]} == meta["algorithm"]
+    if meta["algorithm"]["name"] == "double_sgda":  # defaults changed once: the meaning must be spelled out
+        assert {"order", "penalty", "generator_term"} <= set(meta["algorithm"]) <= set(cfg.algorithm) | {
+            "lr_x", "lr_y", "eps"}
     g, _ = make_players(cfg.arch, cfg.latent)
     x0 = init_flat(g, cfg.seeds, cfg.init)  # (S, P_x): what GANGame.init_params gives the generator
     noise = eval_noise(tensors["snapshots"].shape[2], cfg.latent)
