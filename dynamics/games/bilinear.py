@@ -112,6 +112,11 @@ class Bilinear(Game):
         return k["A"], k["b"], k["c"]
 
     def loss(self, x: Tensor, y: Tensor) -> Tensor:
+        if self._scalar is not None:  # elementwise, the same products as the matrix form below
+            a, b, c = self._scalar
+            xs, ys = x[:, 0], y[:, 0]
+            out = (xs * a) * ys
+            return out + xs * b + ys * c if b != 0.0 or c != 0.0 else out
         A, b, c = self._t(x)
         return ((x @ A) * y).sum(1) + x @ b + y @ c  # (B,)
 

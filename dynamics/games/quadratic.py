@@ -102,6 +102,10 @@ class Quadratic(Game):
         return self._dims[1]
 
     def loss(self, x: Tensor, y: Tensor) -> Tensor:
+        if self._scalar is not None:  # elementwise, the same products as the matrix form below
+            a, b, c = self._scalar
+            xs, ys = x[:, 0], y[:, 0]
+            return 0.5 * ((xs * a) * xs) + (xs * b) * ys - 0.5 * ((ys * c) * ys)
         k = self.constants(x)
         return 0.5 * ((x @ k["P"]) * x).sum(1) + ((x @ k["B"]) * y).sum(1) - 0.5 * ((y @ k["Q"]) * y).sum(1)
 
