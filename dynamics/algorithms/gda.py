@@ -48,8 +48,20 @@ def alternate(game: Game, z: Tensor, move_x, move_y, order: str) -> Tensor:
     """Gauss-Seidel sweep: ``move_x(z) -> x_new`` then ``move_y(z) -> y_new`` at the updated point
     (or the other way round); projections are applied after each player's move.
     """
-    x, y = game.split(z)
     free = not game.constrained  # unconstrained: the moved player's block is the move itself
+    if free and not torch.is_grad_enabled():
+        # the runner's case: write both moves into one fresh copy instead of splitting and joining
+        # (no autograd is watching, and the copy is this step's own output)
+        dx = game.dim_x
+        out = z.clone()  # (B, D)
+        if order == "x_first":
+            out[:, :dx] = move_x(z)
+            out[:, dx:] = move_y(out)
+        else:
+            out[:, dx:] = move_y(z)
+            out[:, :dx] = move_x(out)
+        return out
+    x, y = game.split(z)
     if order == "x_first":
         x = move_x(z)
         z = game.project(game.join(x, y))
