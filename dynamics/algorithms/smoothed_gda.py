@@ -12,11 +12,10 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from .adam import PlayerAdam
+from .adam import OPTIMIZERS, AdamOption, PlayerAdam
 from .gda import alternate
 
 PENALTIES = ("norm", "squared")
-OPTIMIZERS = ("sgd", "adam")
 
 
 class SmoothedGDAState(NamedTuple):
@@ -33,23 +32,9 @@ class SmoothedGDAAdamState(NamedTuple):
     t_y: Tensor  # (B,) long: Adam steps the max player has taken
 
 
-class _AdamOption:
-    """The ``optimizer="adam"`` option shared by ``sgda`` and ``double_sgda``.
-
-    Each player's *full* gradient (its loss including the smoothing terms) goes through
-    :class:`~dynamics.algorithms.adam.PlayerAdam` with that player's own moments and step count, as one
-    ``torch.optim.Adam`` per player would do; ``optimizer="sgd"`` returns the gradient unchanged.
-    """
-
-    # the subclasses declare the hparams optimizer, beta1, beta2, eps
-
-    def _players(self, game: Game, state: State) -> PlayerAdam:
-        return PlayerAdam(game, state, self.beta1, self.beta2, self.eps, enabled=self.optimizer == "adam")
-
-
 @register_algorithm("sgda")
 @dataclass(frozen=True, kw_only=True)
-class SmoothedGDA(_AdamOption, GradientAlgorithm):
+class SmoothedGDA(AdamOption, GradientAlgorithm):
     r"""Smoothed GDA: alternating GDA on a proximally smoothed objective with a slow anchor.
 
     With $K(x, z; y) = f(x, y) + \tfrac{p}{2}\|x - z\|^2$:
@@ -84,11 +69,6 @@ class SmoothedGDA(_AdamOption, GradientAlgorithm):
 
     p: float = hparam(1.0, low=0.0, high=100.0, help="p, weight of the proximal term (p/2)|x − z|²")
     beta: float = hparam(0.1, low=1e-6, high=1.0, help="β, speed of the anchor z ← z + β(x − z)")
-    optimizer: str = hparam("sgd", choices=OPTIMIZERS,
-                            help="each player's step: plain gradient step or Adam on its full gradient")
-    beta1: float = hparam(0.9, low=0.0, high=0.9999, advanced=True, help="Adam β₁ (optimizer='adam')")
-    beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam β₂ (optimizer='adam')")
-    eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="Adam ε (optimizer='adam')")
 
     def init(self, game: Game, z: Tensor) -> State:
         anchor = game.split(z)[0].clone()
@@ -98,7 +78,7 @@ class SmoothedGDA(_AdamOption, GradientAlgorithm):
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         anchor = state.anchor  # (B, dx)
-        players = self._players(game, state)
+        players = self.players(game, state)
 
         def move_x(w: Tensor) -> Tensor:
             x = game.split(w)[0]
@@ -133,7 +113,7 @@ class DoubleSmoothedAdamState(NamedTuple):
 
 @register_algorithm("double_sgda")
 @dataclass(frozen=True, kw_only=True)
-class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
+class DoubleSmoothedGDA(AdamOption, GradientAlgorithm):
     r"""Double-smoothed GDA: a slow discriminator anchors the fast one and also trains the generator.
 
     Toy analogue of the ``ojus1/SmoothedGradientDescentAscent`` scheme, with $\bar y$ the slow
@@ -172,11 +152,6 @@ class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
     swa_start: int = hparam(5, low=0, high=1_000_000, help="iterations before the slow copy starts averaging")
     penalty: str = hparam("norm", choices=PENALTIES, advanced=True,
                           help="p|y − ȳ| (repo, unsquared) or (p/2)|y − ȳ|²")
-    optimizer: str = hparam("sgd", choices=OPTIMIZERS,
-                            help="each player's step: plain gradient step or Adam on its full gradient")
-    beta1: float = hparam(0.9, low=0.0, high=0.9999, advanced=True, help="Adam β₁ (optimizer='adam')")
-    beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam β₂ (optimizer='adam')")
-    eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="Adam ε (optimizer='adam')")
 
     def init(self, game: Game, z: Tensor) -> State:
         anchor = game.split(z)[1].clone()
@@ -199,7 +174,7 @@ class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
         else:
             pull = diff
         # each player's full gradient (penalty included) goes through its own optimiser
-        players = self._players(game, state)
+        players = self.players(game, state)
         x_next = x - self.eta_x * players.direction("x", xi_x + self.p * xi_x_slow)
         y_next = y - self.eta_y * players.direction("y", xi_y + self.p * pull)
         # the slow copy: frozen at y_0, a copy at swa_start, an EMA of the pre-step y afterwards
