@@ -1,10 +1,19 @@
-"""Mode-coverage table over CLI runs: ``python -m gan_demo.report runs/a runs/b ...`` (markdown)."""
+"""Markdown tables: ``python -m gan_demo.report SWEEP_DIR`` or over CLI runs ``... runs/a runs/b``.
+
+A sweep folder (``python -m gan_demo.sweep``; it holds ``sweep.json``) gives one row per arm: the
+number of seeds and, for each categorised metric of the spec's ``[report]`` table, the fraction of
+seeds in each category with its 95 % **Wilson score** interval (binomial; it stays inside [0, 1]
+and keeps sensible width at 0/n and n/n, where the normal-approximation interval collapses).
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +44,104 @@ def row(folder: Path, radius: float) -> str:
             f"{pct(b, 'exactly_1')} | {np.mean(s['final']['hq_frac']):.2f} | {lab} |")
 
 
+#: z for a two-sided 95 % interval
+Z95 = 1.959963984540054
+_CATEGORY = re.compile(r"^(<=|>=|==|<|>)?\s*(-?\d+(?:\.\d+)?)$")
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for k successes out of n (95 % by default); (0, 1) if n = 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    if not 0 <= k <= n:
+        raise ValueError(f"k must be in [0, n], got k={k}, n={n}")
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    # the bounds are exactly 0 at k = 0 and 1 at k = n (rounding would leave 1 - 1e-16)
+    return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
+
+
+def category_test(cat: str) -> Any:
+    """A predicate from a category string: "4" (equal), "<=2", ">=3", "<1", ">0", "==1"."""
+    m = _CATEGORY.match(str(cat).strip())
+    if not m:
+        raise ValueError(f"category {cat!r}: use a number, optionally after <=, >=, <, > or ==")
+    op, v = m.group(1) or "==", float(m.group(2))
+    return {"<=": lambda x: x <= v, ">=": lambda x: x >= v, "==": lambda x: x == v, "<": lambda x: x < v,
+            ">": lambda x: x > v}[op]
+
+
+def fraction_cell(k: int, n: int) -> str:
+    lo, hi = wilson(k, n)
+    return f"{100 * k / n:.0f} % [{100 * lo:.0f}, {100 * hi:.0f}] ({k}/{n})" if n else "–"
+
+
+def sweep_rows(out: str | Path) -> dict[str, list[dict[str, Any]]]:
+    """Per-seed rows of a sweep folder grouped by arm (arms in the spec's order, seeds sorted)."""
+    from .sweep import load_results
+
+    folder = Path(out)
+    spec = json.loads((folder / "sweep.json").read_text())
+    by_arm: dict[str, list[dict[str, Any]]] = {a["name"]: [] for a in spec["arms"]}
+    for rec in load_results(folder):
+        by_arm.setdefault(rec["arm"], []).extend(rec["results"])
+    for rows in by_arm.values():
+        rows.sort(key=lambda r: r["seed"])
+    return by_arm
+
+
+def sweep_report(out: str | Path, categories: dict[str, list[str]] | None = None,
+                 fractions: list[str] | None = None) -> str:
+    """Markdown tables for a sweep folder: per arm, each category's share with a 95 % Wilson interval.
+
+    Args:
+        out: The sweep folder.
+        categories: metric -> category strings (default: the spec's ``[report] categories``).
+        fractions: boolean metrics to report the true-share of (default: ``[report] fractions``).
+
+    """
+    folder = Path(out)
+    spec = json.loads((folder / "sweep.json").read_text())
+    rep = spec.get("report", {})
+    categories = rep.get("categories", {}) if categories is None else categories
+    fractions = rep.get("fractions", []) if fractions is None else fractions
+    by_arm = sweep_rows(folder)
+    parts = []
+    for metric, cats in categories.items():
+        tests = [category_test(c) for c in cats]
+        lines = [f"**{metric}**: share of seeds, 95 % Wilson interval in brackets", "",
+                 "| arm | seeds | " + " | ".join(f"{metric} {c}" for c in cats) + " |",
+                 "|---|---|" + "---|" * len(cats)]
+        for arm, rows in by_arm.items():
+            vals = [r[metric] for r in rows if isinstance(r.get(metric), (int, float))]
+            cells = [fraction_cell(sum(1 for v in vals if t(v)), len(vals)) for t in tests]
+            lines.append(f"| {arm} | {len(vals)} | " + " | ".join(cells) + " |")
+        parts.append("\n".join(lines))
+    if fractions:
+        lines = ["share of seeds where the metric is true, 95 % Wilson interval in brackets", "",
+                 "| arm | seeds | " + " | ".join(fractions) + " |", "|---|---|" + "---|" * len(fractions)]
+        for arm, rows in by_arm.items():
+            cells = [fraction_cell(sum(1 for r in rows if r.get(f) is True), len(rows)) for f in fractions]
+            lines.append(f"| {arm} | {len(rows)} | " + " | ".join(cells) + " |")
+        parts.append("\n".join(lines))
+    if not parts:
+        from .sweep import summary_table
+
+        parts.append(summary_table(folder))
+    return "\n\n".join(parts)
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 1 and (Path(argv[0]) / "sweep.json").is_file():
+        print(sweep_report(argv[0]))
+        return 0
+    if not argv or any(not (Path(a) / "metrics.json").is_file() for a in argv):
+        bad = next((a for a in argv if not (Path(a) / "metrics.json").is_file()), "(none)")
+        print(f"python -m gan_demo.report: error: {bad}: not a sweep folder (sweep.json) nor a run folder "
+              "(metrics.json)", file=sys.stderr)
+        return 2
     radius = 0.25
     print(f"| run | seeds | iteration | all / K-1 / ≤K-2 / exactly 1 (3σ, ≥ 0.2·n·π_k) | same, within {radius} of "
           "the centre (visual proxy) | mean HQ | labels |")

@@ -19,6 +19,7 @@ from .adam import OPTIMIZERS, AdamOption, PlayerAdam, adam_setting
 VARIANTS = ("mnist", "gaussian")
 REVERTS = ("auto", "both", "x")
 CRITERIA = ("value", "d_loss")
+BATCHES = ("auto", "fresh", "shared")
 
 #: values of the per-step flag reported as ``greedy_flag``
 FLAG_NONE, FLAG_ACCEPTED, FLAG_REJECTED, FLAG_UNCONDITIONAL = 0, 1, 2, 3
@@ -66,7 +67,11 @@ class GreedyMinMax(AdamOption, GradientAlgorithm):
     random instead: $U \sim \mathcal{U}(0, \tau_j)$, $\tau_j = \tau_0 + e^{(j/s)^2}$, and the test
     runs only if $U > 1$ (one draw per iteration, shared by all starts and reproducible from
     ``seed``). The reported ``greedy_flag`` marks each step: 1 accepted, 2 rejected,
-    3 unconditional (0 before the first step). On general-sum games the test uses
+    3 unconditional (0 before the first step). On stochastic games (GANs) ``batches`` says where
+    the minibatches come from: the 4-Gaussian notebook draws a fresh one for each of the extra
+    discriminator steps and for the acceptance test (``"fresh"``, the default of the Gaussian
+    variant); ``"shared"`` uses the iteration's one minibatch throughout (the MNIST variant's
+    default, which keeps its shipped checkpoints reproducible). On general-sum games the test uses
     ``game.value`` (the min player's loss).
 
     With ``optimizer="adam"`` every step above (the proposal and the $k$ responses) is an Adam
@@ -109,6 +114,10 @@ class GreedyMinMax(AdamOption, GradientAlgorithm):
     beta1: float = adam_setting("beta1", 0.5)  # the notebooks' Adam(lr, 0.5)
     criterion: str = hparam("value", choices=CRITERIA, advanced=True,
                             help="a rise of this rejects: f (MNIST notebook) or -f (Gaussian notebook as written)")
+    batches: str = hparam("auto", choices=BATCHES, advanced=True,
+                          help="stochastic games: a fresh minibatch for each extra max-player step and for the "
+                               "acceptance test, or the step's one minibatch throughout; auto: fresh for the "
+                               "Gaussian variant (as its notebook), shared for MNIST")
 
     def init(self, game: Game, z: Tensor) -> State:
         n = z.shape[0]
@@ -132,8 +141,25 @@ class GreedyMinMax(AdamOption, GradientAlgorithm):
         u = float(torch.rand((), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)) * tau
         return torch.full_like(t, u <= 1.0, dtype=torch.bool)
 
+    def _fresh(self, game: Game) -> bool:
+        want = self.batches == "fresh" or (self.batches == "auto" and self.variant == "gaussian")
+        return want and game.stochastic
+
+    def _substep_game(self, game: Game, z: Tensor, t: Tensor, i: int) -> Game:
+        """The game with its own minibatch for sub-step ``i`` (0..k) of iteration ``t``.
+
+        The draw depends on (iteration, i) only: the index handed to ``game.sample`` is a negative
+        number far below the runner's steps (>= 0) and the games' reserved negative streams, and
+        ``game.sample`` derives per-row streams from it (GANGame: from each row's own seed).
+        """
+        j = int(t[0]) if t.numel() else 0  # every row shares the iteration counter
+        sub = -(1 << 40) - (j * 256 + i)
+        gen = torch.Generator(device=z.device).manual_seed(int(np.random.SeedSequence([j, i]).generate_state(1)[0]))
+        return game.sample(gen, z, sub)
+
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         x, y = game.split(z)
+        fresh = self._fresh(game)
         adam = self.optimizer == "adam"
         # each player's steps this iteration advance that player's own moments and step count
         players = self.players(game, state)
@@ -150,10 +176,12 @@ class GreedyMinMax(AdamOption, GradientAlgorithm):
             w = game.project(game.join(x - self.eta_x * players.direction("x", gx),
                                        y - self.eta_y * players.direction("y", gy)))
             d_steps = self.k - 1
-        for _ in range(d_steps):
+        for i in range(d_steps):
+            gi = self._substep_game(game, z, state.t, i) if fresh else game
             xw, yw = game.split(w)
-            w = game.project(game.join(xw, yw - self.eta_y * players.direction("y", game.xi_y(w))))
-        f_new = sign * game.value(*game.split(w))  # (B,)
+            w = game.project(game.join(xw, yw - self.eta_y * players.direction("y", gi.xi_y(w))))
+        g_test = self._substep_game(game, z, state.t, d_steps) if fresh else game
+        f_new = sign * g_test.value(*game.split(w))  # (B,)
         uncond = self._unconditional(state.t)  # (B,)
         reject = ~uncond & (f_new > f_old)
         revert_x = self.revert == "x" or (self.revert == "auto" and self.variant == "gaussian")
@@ -167,4 +195,5 @@ class GreedyMinMax(AdamOption, GradientAlgorithm):
 
 
 __all__ = ["GreedyMinMax", "GreedyState", "GreedyAdamState", "VARIANTS", "REVERTS", "OPTIMIZERS", "CRITERIA",
+           "BATCHES",
            "FLAG_NONE", "FLAG_ACCEPTED", "FLAG_REJECTED", "FLAG_UNCONDITIONAL"]
