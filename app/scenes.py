@@ -79,7 +79,8 @@ SCENES: tuple[Scene, ...] = (
         "bilinear cycle into convergence, while the same momentum with simultaneous updates still diverges "
         "(and positive momentum makes both worse).",
         "bilinear",
-        (_algo("momentum", lr=0.3, beta=-0.5, order="x_first"), _algo("momentum", lr=0.3, beta=-0.5, order="sim")),
+        (_algo("momentum", lr=0.3, beta=-0.5, order="x_first"),
+         _algo("momentum", lr=0.3, beta=-0.5, order="simultaneous")),
         steps=300, zoom=1.4,
     ),
     Scene(

@@ -86,6 +86,10 @@ def make_algorithm(name: str, **kwargs: Any) -> Any:
     elif base_kwargs:
         raise ValueError("base_kwargs needs base given by name")
     _check_kwargs(cls, "algorithm", name, kwargs)
+    if "order" in kwargs:  # old spellings in saved configs, URLs and command lines (one alias table)
+        from .updates import canonical_order
+
+        kwargs["order"] = canonical_order(kwargs["order"])
     return cls(**kwargs)
 
 

@@ -22,8 +22,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import Tensor
-from .gda import alternate
-from .momentum import UPDATE_ORDERS
+from ..updates import ORDERS, alternate
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -179,7 +178,7 @@ class Adam(AdamSettings, GradientAlgorithm):
     lr: float = hparam(0.01, low=1e-6, high=10.0, log=True, help="step size η for both players")
     beta1: float = adam_setting("beta1", 0.9, advanced=False)
     beta2: float = adam_setting("beta2", 0.999, advanced=False)
-    order: str = hparam("sim", choices=UPDATE_ORDERS, help="simultaneous or which player moves first")
+    order: str = hparam("simultaneous", choices=ORDERS, help="simultaneous or which player moves first")
 
     def init(self, game: Game, z: Tensor) -> AdamState:
         return AdamState(torch.zeros_like(z), torch.zeros_like(z), torch.zeros((), dtype=z.dtype, device=z.device))
@@ -189,7 +188,7 @@ class Adam(AdamSettings, GradientAlgorithm):
 
     def step(self, game: Game, z: Tensor, state: AdamState) -> tuple[Tensor, AdamState]:
         t = state.t + 1
-        if self.order == "sim":
+        if self.order == "simultaneous":
             d, m, v = self._direction(game.xi(z), state.m, state.v, t)
             return z - self.scale(game, d), AdamState(m, v, t)
         mx, my = game.split(state.m)

@@ -13,10 +13,10 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
+from ..updates import ORDERS
 
 RULES = ("FR", "PRP", "HS", "DY", "HS_DY", "FR_PRP", "HZ")
 SCHEDULES = ("constant", "sqrt", "step", "exponential")
-ORDERS = ("simultaneous", "x_first", "y_first")
 
 
 class CGState(NamedTuple):

@@ -12,9 +12,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from .gda import alternate
-
-ORDERS = ("y_first", "x_first", "simultaneous")
+from ..updates import ORDERS, alternate
 
 
 @register_algorithm("gd_reg")

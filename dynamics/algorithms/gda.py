@@ -9,8 +9,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-
-ORDERS = ("x_first", "y_first")
+from ..updates import ALTERNATING_ORDERS, alternate
 
 
 @register_algorithm("gda")
@@ -37,20 +36,6 @@ class GDA(GradientAlgorithm):
         return z - self.scale(game, game.xi(z)), state
 
 
-def alternate(game: Game, z: Tensor, move_x, move_y, order: str) -> Tensor:
-    """Gauss-Seidel sweep: ``move_x(z) -> x_new`` then ``move_y(z) -> y_new`` at the updated point
-    (or the other way round); projections are applied after each player's move.
-    """
-    x, y = game.split(z)
-    if order == "x_first":
-        z = game.project(game.join(move_x(z), y))
-        x, _ = game.split(z)
-        return game.project(game.join(x, move_y(z)))
-    z = game.project(game.join(x, move_y(z)))
-    _, y = game.split(z)
-    return game.project(game.join(move_x(z), y))
-
-
 @register_algorithm("alt_gda")
 @dataclass(frozen=True, kw_only=True)
 class AltGDA(GradientAlgorithm):
@@ -71,7 +56,7 @@ class AltGDA(GradientAlgorithm):
     """
 
     reference = "ALGORITHMS.md §2; oracle: Q = x² + y² − ηxy conserved on f = xy"
-    order: str = hparam("x_first", choices=ORDERS, help="which player moves first")
+    order: str = hparam("x_first", choices=ALTERNATING_ORDERS, help="which player moves first")
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         def move_x(w: Tensor) -> Tensor:
@@ -83,4 +68,4 @@ class AltGDA(GradientAlgorithm):
         return alternate(game, z, move_x, move_y, self.order), state
 
 
-__all__ = ["GDA", "AltGDA", "alternate", "ORDERS"]
+__all__ = ["GDA", "AltGDA"]

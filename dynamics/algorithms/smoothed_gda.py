@@ -12,8 +12,8 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
+from ..updates import alternate
 from .adam import OPTIMIZERS, AdamOption, PlayerAdam
-from .gda import alternate
 
 PENALTIES = ("norm", "squared")
 

@@ -1,0 +1,50 @@
+"""Shared pieces of the update rules: the one spelling of update orders and the alternating sweep.
+
+Every algorithm with an ``order`` hyperparameter takes its choices from :data:`ORDERS` (or
+:data:`ALTERNATING_ORDERS` when it has no simultaneous form): ``"simultaneous"`` (both players
+step from the same point, Jacobi), ``"x_first"`` or ``"y_first"`` (Gauss-Seidel: the second
+player sees the first player's new move). Older spellings read from saved configs, URLs and
+command lines are mapped by the one table :data:`ORDER_ALIASES` in
+:func:`dynamics.registry.make_algorithm`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .game import Game
+from .types import Tensor
+
+#: the alternating orders: which player moves first
+ALTERNATING_ORDERS = ("x_first", "y_first")
+#: every update order
+ORDERS = ("simultaneous", *ALTERNATING_ORDERS)
+#: old spelling -> current spelling (momentum and adam used "sim" before the spellings were unified)
+ORDER_ALIASES = {"sim": "simultaneous"}
+
+
+def canonical_order(value: Any) -> Any:
+    """``value`` with an old spelling replaced by the current one (anything else unchanged)."""
+    return ORDER_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+def alternate(game: Game, z: Tensor, move_x: Callable[[Tensor], Tensor], move_y: Callable[[Tensor], Tensor],
+              order: str) -> Tensor:
+    """Gauss-Seidel sweep: ``move_x(z) -> x_new`` then ``move_y(z) -> y_new`` at the updated point.
+
+    ``order="y_first"`` moves y first. The game's projection is applied after each player's move.
+    """
+    if order not in ALTERNATING_ORDERS:
+        raise ValueError(f"order must be one of {list(ALTERNATING_ORDERS)} here, got {order!r}")
+    x, y = game.split(z)
+    if order == "x_first":
+        z = game.project(game.join(move_x(z), y))
+        x, _ = game.split(z)
+        return game.project(game.join(x, move_y(z)))
+    z = game.project(game.join(x, move_y(z)))
+    _, y = game.split(z)
+    return game.project(game.join(move_x(z), y))
+
+
+__all__ = ["ORDERS", "ALTERNATING_ORDERS", "ORDER_ALIASES", "canonical_order", "alternate"]
