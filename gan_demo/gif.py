@@ -1,6 +1,6 @@
 """A small GIF writer for training animations: matplotlib Agg with blitting, one shared palette.
 
-(ECOSYSTEM.md §4: blitting is ~2 ms/frame and a shared 256-colour palette lets Pillow store only
+(docs/stack.md §4: blitting is ~2 ms/frame and a shared 256-colour palette lets Pillow store only
 the changed rectangle, ~20× smaller than per-frame palettes.) Kept inside gan_demo so the CLI has
 no dependency on the app.
 """

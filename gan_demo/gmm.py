@@ -38,7 +38,7 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 @dataclass(frozen=True)
 class GMMConfig:
-    """Everything but the algorithm. Defaults: Mangoubi et al.'s 4-Gaussian setting (GAN_METRICS.md §2.5)."""
+    """Everything but the algorithm. Defaults: Mangoubi et al.'s 4-Gaussian setting (docs/metrics.md §4)."""
 
     dataset: str = hparam("four4", choices=DATASETS, help="2D mixture (custom: centres from --csv)")
     sigma: Optional[float] = hparam(None, low=1e-4, high=10.0, optional=True,

@@ -1,4 +1,4 @@
-"""Closed-form oracles of ALGORITHMS.md §23.1 and §23.4 for the first-order algorithms.
+"""Closed-form oracles of docs/algorithms.md §23.1 and §23.2 for the first-order algorithms.
 
 The numeric example (NE) is f = xy, η = 0.1, z_0 = (1, 1), T = 100. Table values were computed
 with numpy in float64 independently of this code.
@@ -70,7 +70,7 @@ def test_averaging_table(kw: dict, expected: tuple[float, float]) -> None:
     assert torch.equal(traj.z, base.z)
 
 
-# ---- §23.4 closed forms (1e-12) ------------------------------------------------------------------
+# ---- §23.2 closed forms (1e-12) ------------------------------------------------------------------
 
 def _plane_start(A: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, float]:
     """A start z_0 - z* lying in the k-th singular pair's plane, and that singular value."""

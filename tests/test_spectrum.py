@@ -1,4 +1,4 @@
-"""dynamics.spectrum against closed forms (ALGORITHMS.md §0, §1-22 linear analyses, §23)."""
+"""dynamics.spectrum against closed forms (docs/algorithms.md §0, §1-22 linear analyses, §23)."""
 
 from __future__ import annotations
 

@@ -163,7 +163,7 @@ class Adam(AdamSettings, GradientAlgorithm):
 
     With both bias-correction switches on (the default) exactly ``torch.optim.Adam`` (ε inside the
     bias correction, unlike Keras); ``bias_correction2=False`` drops the $1-\beta_2^t$ division as the
-    Gidel et al. bilinear notebook does (its oracle is in docs/algorithms.md). Simultaneous, or
+    Gidel et al. bilinear notebook does (its oracle: docs/algorithms.md §5). Simultaneous, or
     alternating with the second player's gradient taken at the first player's new point. GAN
     practice uses $\beta_1 = 0.5$ (DCGAN) or $0$ with $\beta_2 = 0.9$ (WGAN-GP).
 
@@ -174,7 +174,7 @@ class Adam(AdamSettings, GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §5; oracle: §23.1 Adam regression rows (torch.optim.Adam)"
+    reference = "docs/algorithms.md §5; oracle: §5 Adam rows (torch.optim.Adam) and the Gidel notebook row"
     lr: float = hparam(0.01, low=1e-6, high=10.0, log=True, help="step size η for both players")
     beta1: float = adam_setting("beta1", 0.9, advanced=False)
     beta2: float = adam_setting("beta2", 0.999, advanced=False)

@@ -1,4 +1,4 @@
-"""Consensus optimization (ALGORITHMS.md §10)."""
+"""Consensus optimization (docs/algorithms.md §10)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class Consensus(GradientAlgorithm):
 
     group = "second-order"
     second_order = True
-    reference = "ALGORITHMS.md §10; oracle: ρ = sqrt((1−ηγ)² + η²) on f = xy (0.9055385138 at η = 0.1, γ = 1)"
+    reference = "docs/algorithms.md §10; oracle: ρ = sqrt((1−ηγ)² + η²) on f = xy (0.9055385138 at η = 0.1, γ = 1)"
 
     gamma: float = hparam(1.0, low=0.0, high=100.0, help="γ, weight of the consensus term ∇½|ξ|²")
 

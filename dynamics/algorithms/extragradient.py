@@ -1,4 +1,4 @@
-"""Extragradient and extrapolation from the past (ALGORITHMS.md §7-8)."""
+"""Extragradient and extrapolation from the past (docs/algorithms.md §7-8)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class Extragradient(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §7; oracle: |z_T| = (1−η²+η⁴)^{T/2} |z_0| on f = xy"
+    reference = "docs/algorithms.md §7; oracle: |z_T| = (1−η²+η⁴)^{T/2} |z_0| on f = xy"
 
     def step(self, game: Game, z: Tensor, state: tuple) -> tuple[Tensor, tuple]:
         z_half = game.project(z - self.scale(game, game.xi(z)))  # (B, D)
@@ -64,7 +64,7 @@ class ExtrapolationFromThePast(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §8; oracle: half-iterates = OGDA iterates; §23.1 EFTP rows"
+    reference = "docs/algorithms.md §8; oracle: half-iterates = OGDA iterates; §23.1 EFTP rows"
     init_mode: str = hparam("zero", choices=("zero", "current"),
                             help="ξ(w₋½): zero (VI-GAN repo: first extrapolation is a no-op) or ξ(w₀)")
 

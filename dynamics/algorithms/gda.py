@@ -1,4 +1,4 @@
-"""Gradient descent-ascent, simultaneous and alternating (ALGORITHMS.md §1-3)."""
+"""Gradient descent-ascent, simultaneous and alternating (docs/algorithms.md §1-3)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class GDA(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §1, §3; oracle: |z_T| = (1+η²)^{T/2} |z_0| on f = xy"
+    reference = "docs/algorithms.md §1, §3; oracle: |z_T| = (1+η²)^{T/2} |z_0| on f = xy"
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         return z - self.scale(game, game.xi(z)), state
@@ -55,7 +55,7 @@ class AltGDA(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §2; oracle: Q = x² + y² − ηxy conserved on f = xy"
+    reference = "docs/algorithms.md §2; oracle: Q = x² + y² − ηxy conserved on f = xy"
     order: str = hparam("x_first", choices=ALTERNATING_ORDERS, help="which player moves first")
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:

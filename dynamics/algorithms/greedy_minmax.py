@@ -1,4 +1,4 @@
-"""Greedy min-max of Mangoubi, Sachdeva & Vishnoi (ALGORITHMS.md §17)."""
+"""Greedy min-max of Mangoubi, Sachdeva & Vishnoi (docs/algorithms.md §17)."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ class GreedyMinMax(AdamOption, GradientAlgorithm):
 
     group = "accept/reject"
     stochastic = True
-    reference = "ALGORITHMS.md §17; oracle: f = xy toy, 20 accepted / 60 rejected / 20 unconditional"
+    reference = "docs/algorithms.md §17; oracle: f = xy toy, 20 accepted / 60 rejected / 20 unconditional"
 
     variant: str = hparam("mnist", choices=VARIANTS, help="which notebook's loop: MNIST (alternating) or Gaussian")
     rate: int = hparam(5, low=1, high=1000, help="every rate-th iteration is accepted unconditionally (1 = GDA)")

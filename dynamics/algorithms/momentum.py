@@ -1,4 +1,4 @@
-"""Heavy-ball momentum, positive or negative, simultaneous or alternating (ALGORITHMS.md §4)."""
+"""Heavy-ball momentum, positive or negative, simultaneous or alternating (docs/algorithms.md §4)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class Momentum(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §4; oracle: §23.1 momentum rows (alt β=−0.5: ρ = 0.9985177891)"
+    reference = "docs/algorithms.md §4; oracle: §23.1 momentum rows (alt β=−0.5: ρ = 0.9985177891)"
     beta: float = hparam(-0.5, low=-1.0, high=1.0, help="momentum β (negative damps rotation)")
     order: str = hparam("x_first", choices=ORDERS, help="simultaneous or which player moves first")
 

@@ -1,4 +1,4 @@
-"""Optimistic Adam (docs/algorithms.md, "Optimistic Adam"): the one Adam step, used optimistically."""
+"""Optimistic Adam (docs/algorithms.md §6): the one Adam step, used optimistically."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class OptimisticAdam(AdamSettings, GradientAlgorithm):
 
     """
 
-    reference = "docs/algorithms.md#optimistic-adam; oracle: a float64 numpy replay of the update on f = xy"
+    reference = "docs/algorithms.md §6; oracle: a float64 numpy replay of the update on f = xy"
     beta1: float = adam_setting("beta1", 0.5, advanced=False)  # the authors' GAN settings β = (0.5, 0.9)
     beta2: float = adam_setting("beta2", 0.9, advanced=False)
 

@@ -1,4 +1,4 @@
-"""Symplectic gradient adjustment (ALGORITHMS.md §11)."""
+"""Symplectic gradient adjustment (docs/algorithms.md §11)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class SGA(GradientAlgorithm):
 
     group = "second-order"
     second_order = True
-    reference = "ALGORITHMS.md §11; oracle: λ → +λ₀ on bilinear games, equal to consensus with γ = λ₀ on f = xy"
+    reference = "docs/algorithms.md §11; oracle: λ → +λ₀ on bilinear games, equal to consensus with γ = λ₀ on f = xy"
 
     lam: float = hparam(1.0, low=0.0, high=100.0, help="λ₀ (reg_params), weight of the adjustment Aᵀξ")
     use_signs: bool = hparam(True, help="align the sign of λ with the Hamiltonian's descent (Letcher et al.)")

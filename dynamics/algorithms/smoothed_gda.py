@@ -1,4 +1,4 @@
-"""Smoothed GDA (ALGORITHMS.md §15) and the double-smoothed discriminator scheme (§16)."""
+"""Smoothed GDA (docs/algorithms.md §15) and the double-smoothed discriminator scheme (§16)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ class SmoothedGDA(AdamOption, GradientAlgorithm):
     """
 
     group = "smoothed"
-    reference = "ALGORITHMS.md §15; oracle: (x, y, z) matrix on f = xy, ρ = 0.9878181701 at p = 1, β = 0.1"
+    reference = "docs/algorithms.md §15; oracle: (x, y, z) matrix on f = xy, ρ = 0.9878181701 at p = 1, β = 0.1"
 
     p: float = hparam(1.0, low=0.0, high=100.0, help="p, weight of the proximal term (p/2)|x − z|²")
     beta: float = hparam(0.1, low=1e-6, high=1.0, help="β, speed of the anchor z ← z + β(x − z)")
@@ -145,7 +145,7 @@ class DoubleSmoothedGDA(AdamOption, GradientAlgorithm):
     """
 
     group = "smoothed"
-    reference = "ALGORITHMS.md §16 (toy analogue); no published oracle: p = 0 is simultaneous GDA"
+    reference = "docs/algorithms.md §16 (toy analogue); no published oracle: p = 0 is simultaneous GDA"
 
     p: float = hparam(0.5, low=0.0, high=100.0, help="p, weight of the slow discriminator terms")
     beta: float = hparam(0.1, low=1e-6, high=1.0, help="β, EMA rate of the slow discriminator")

@@ -1,4 +1,4 @@
-"""Unrolled GAN (ALGORITHMS.md §14)."""
+"""Unrolled GAN (docs/algorithms.md §14)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class Unrolled(AdamOption, GradientAlgorithm):
 
     group = "second-order"
     second_order = True
-    reference = "ALGORITHMS.md §14; oracle: on f = xy, ∇̃_x = y + 2Kη_y x; K = 1: ρ = 0.9949874371, K = 5: 0.9539392014"
+    reference = "docs/algorithms.md §14; oracle: f = xy, ∇̃_x = y + 2Kη_y x; K=1: ρ = 0.9949874371, K=5: 0.9539392014"
 
     unroll_steps: int = hparam(5, low=0, high=50, help="K, simulated discriminator steps")
     beta1: float = adam_setting("beta1", 0.5)  # the authors' demo

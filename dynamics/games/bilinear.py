@@ -36,7 +36,7 @@ class Bilinear(Game):
     The default is the scalar game $f = xy$ with its equilibrium at the origin. For square,
     invertible $A$ the equilibrium is $y^* = -A^{-1} b$, $x^* = -A^{-\top} c$, and the field's
     Jacobian has eigenvalues $\pm i\,\sigma_k(A)$: every result on $f = xy$ holds per singular
-    value with $\eta \to \eta\sigma_k$ (ALGORITHMS.md §0).
+    value with $\eta \to \eta\sigma_k$ (docs/algorithms.md §0).
 
     References:
         Gidel et al., "A Variational Inequality Perspective on GANs", ICLR 2019 (arXiv:1802.10551).

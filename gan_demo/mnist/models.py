@@ -6,7 +6,7 @@ the BCE-with-logits loss, which is the same function and numerically safer). No 
 engine trains players through ``torch.func.functional_call`` with parameters as flat vectors, and
 running-statistics buffers would be hidden state outside the iterate.
 
-* ``mlp``: the Smoothed-GDA repository's pl_bolts "basic GAN" (ALGORITHMS.md §16):
+* ``mlp``: the Smoothed-GDA repository's pl_bolts "basic GAN" (docs/algorithms.md §16):
   G 100 -> 256 -> 512 -> 1024 -> 784, D 784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU 0.2,
   ``F.dropout(0.3)`` after each of D's three hidden layers and **always active** (the repo never
   passes ``training``), so D is a random function even at evaluation time.

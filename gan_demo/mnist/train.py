@@ -112,7 +112,7 @@ class TrainConfig:
         return cls(**d)
 
 
-# The seed papers' experiments, sized for a 2-core CPU (fewer iterations than the papers; see MNIST.md).
+# The seed papers' experiments, sized for a 2-core CPU (fewer iterations than the papers; see gan_demo/MNIST.md).
 # Experiment 1 (shipped): "exp1-adam-*", all three with the repo's Adam (sgda / double_sgda with
 # optimizer="adam"); the plain-step "exp1-alt_gda/-sgda/-double_sgda" (lr 0.1 from a short probe) and
 # "exp1-adam" (GDA, batch 32) are earlier runs kept to rerun. Experiment 2 uses the paper's Adam
@@ -125,7 +125,7 @@ PLAIN_LR = 0.1
 _PAPER_ADAM = {"lr": 2e-4, "beta1": 0.5}
 _REPO_ADAM = {"lr": 2e-4, "beta1": 0.9, "beta2": 0.999}
 PRESETS: dict[str, dict[str, Any]] = {
-    # Smoothed-GDA repository (ALGORITHMS.md §16): GDA (G step, then D step), SGDA, Double SGDA
+    # Smoothed-GDA repository (docs/algorithms.md §16): GDA (G step, then D step), SGDA, Double SGDA
     "exp1-alt_gda": dict(_SGDA_REPO, algorithm={"name": "alt_gda", "lr": PLAIN_LR}),
     "exp1-sgda": dict(_SGDA_REPO, algorithm={"name": "sgda", "lr": PLAIN_LR}),
     "exp1-double_sgda": dict(_SGDA_REPO, algorithm={"name": "double_sgda", "lr": PLAIN_LR}),
