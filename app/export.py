@@ -43,6 +43,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from dynamics.threads import configure_threads  # noqa: E402
+
 from . import compute, plots  # noqa: E402
 
 Draw = Callable[[int], Sequence[Any]]
@@ -398,6 +400,7 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
     from dynamics import cli
 
     args = build_parser().parse_args(argv)
+    configure_threads()  # one torch thread unless SADDLE_TORCH_THREADS (dynamics/threads.py)
     # every check before any work: format, writable output, valid configs (built, not run)
     out = Path(args.out)
     fmt = out.suffix.lower().lstrip(".")

@@ -18,7 +18,8 @@ def color(i: int) -> str:
 def gan_figure(real: np.ndarray, fake: Optional[np.ndarray], box: tuple, *, title: str = "",
                heat: Optional[tuple[np.ndarray, np.ndarray, np.ndarray]] = None,
                manifold: Optional[np.ndarray] = None, arrows: Optional[tuple[np.ndarray, np.ndarray]] = None,
-               centres: Optional[np.ndarray] = None, size: int = 420, fake_color: str = PALETTE[0]) -> go.Figure:
+               centres: Optional[np.ndarray] = None, size: int = 420, fake_color: str = PALETTE[0],
+               font_size: int = 12) -> go.Figure:
     """GAN Lab's layers in one square panel, each optional.
 
     Args:
@@ -32,6 +33,7 @@ def gan_figure(real: np.ndarray, fake: Optional[np.ndarray], box: tuple, *, titl
         centres: (K, 2) mode centres.
         size: Pixel size.
         fake_color: Colour of the generated points.
+        font_size: Base font size (lecture mode passes a larger one).
 
     """
     fig = go.Figure()
@@ -64,16 +66,17 @@ def gan_figure(real: np.ndarray, fake: Optional[np.ndarray], box: tuple, *, titl
             ys_a += [p[1], p[1] + scale * v[1], None]
         fig.add_trace(go.Scatter(x=xs_a, y=ys_a, mode="lines", line=dict(color="#ff7f0e", width=1.2),
                                  name="G gradient", hoverinfo="skip"))
-    fig.update_layout(title=dict(text=title, font=dict(size=14)), width=size, height=size + 30,
+    fig.update_layout(title=dict(text=title, font=dict(size=font_size + 2)), width=size, height=size + 30,
                       margin=dict(l=10, r=10, t=36, b=10), plot_bgcolor="white", showlegend=True,
-                      legend=dict(orientation="h", yanchor="top", y=-0.09, x=0, font=dict(size=11)))
+                      font=dict(size=font_size), uirevision="gan",  # keep zoom/legend clicks across live refreshes
+                      legend=dict(orientation="h", yanchor="top", y=-0.09, x=0, font=dict(size=font_size - 1)))
     fig.update_xaxes(range=list(box[0]), showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=list(box[1]), showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1)
     return fig
 
 
 def occupancy_figure(steps: np.ndarray, occupancy: np.ndarray, title: str = "",
-                     mark: Optional[int] = None) -> go.Figure:
+                     mark: Optional[int] = None, font_size: int = 12) -> go.Figure:
     """Mode × iteration heatmap of the occupancy h_t (T, K): the picture of mode cycling."""
     T, K = occupancy.shape
     fig = go.Figure(go.Heatmap(x=steps, y=[f"mode {k}" for k in range(K)], z=occupancy.T, zmin=0,
@@ -82,13 +85,14 @@ def occupancy_figure(steps: np.ndarray, occupancy: np.ndarray, title: str = "",
                                hovertemplate="step %{x}<br>%{y}: %{z:.2f}<extra></extra>"))
     if mark is not None:
         fig.add_vline(x=mark, line=dict(color="white", dash="dot"))
-    fig.update_layout(title=dict(text=title, font=dict(size=14)), height=120 + 14 * K,
-                      margin=dict(l=10, r=10, t=36, b=30), xaxis_title="iteration")
+    fig.update_layout(title=dict(text=title, font=dict(size=font_size + 2)), height=120 + 14 * K,
+                      margin=dict(l=10, r=10, t=36, b=30), xaxis_title="iteration", font=dict(size=font_size),
+                      uirevision="occ")
     return fig
 
 
 def curves_figure(steps: Sequence[np.ndarray], series: Sequence[np.ndarray], labels: Sequence[str], *, ylabel: str,
-                  mark: Optional[int] = None) -> go.Figure:
+                  mark: Optional[int] = None, font_size: int = 12) -> go.Figure:
     """One line per algorithm (mean over seeds if 2D (T, S), with a min–max band)."""
     fig = go.Figure()
     for i, (s, y, lab) in enumerate(zip(steps, series, labels)):
@@ -106,7 +110,8 @@ def curves_figure(steps: Sequence[np.ndarray], series: Sequence[np.ndarray], lab
         fig.add_vline(x=mark, line=dict(color="grey", dash="dot"))
     # legend above the plot: below it, it covered the first x tick label
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=30), xaxis_title="iteration", yaxis_title=ylabel,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), font=dict(size=font_size),
+                      uirevision="curves")
     return fig
 
 
@@ -123,4 +128,25 @@ def eigen_figure(vals: Sequence[np.ndarray], labels: Sequence[str], title: str =
     return fig
 
 
-__all__ = ["gan_figure", "occupancy_figure", "curves_figure", "eigen_figure", "color", "PALETTE"]
+def view_gif(arms: dict, real: np.ndarray, box: tuple, centres: np.ndarray, *, title: str = "",
+             heat: bool = True, max_frames: int = 200) -> bytes:
+    """The blog GIF of a live or cached run: every arm side by side over the snapshots all arms share.
+
+    ``arms`` maps a name to its :class:`gan_demo.live.Snapshot` list; at most ``max_frames`` evenly spaced
+    snapshots (always the last) become frames.
+    """
+    from gan_demo.gif import scatter_gif
+
+    common = sorted(set.intersection(*[{s.step for s in snaps} for snaps in arms.values()]))
+    if not common:
+        raise ValueError("the arms share no snapshot step")
+    pick = np.unique(np.linspace(0, len(common) - 1, min(max_frames, len(common))).round().astype(int))
+    steps = [common[i] for i in pick]
+    by_step = [{s.step: s for s in snaps} for snaps in arms.values()]
+    frames = np.stack([[b[t].samples for b in by_step] for t in steps])  # (T, P, m, 2)
+    heats = np.stack([[b[t].heat for b in by_step] for t in steps]) if heat else None  # (T, P, H, H)
+    return scatter_gif(real, frames, titles=[f"iteration {t}" for t in steps], panel_titles=list(arms), box=box,
+                       heats=heats, centres=centres, suptitle=title, colors=[color(i) for i in range(len(arms))])
+
+
+__all__ = ["view_gif", "gan_figure", "occupancy_figure", "curves_figure", "eigen_figure", "color", "PALETTE"]

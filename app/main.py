@@ -10,6 +10,9 @@ import streamlit as st
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ on the path, not the repo root
     sys.path.insert(0, str(ROOT))
+from dynamics.threads import configure_threads  # noqa: E402
+
+configure_threads()  # one torch thread unless SADDLE_TORCH_THREADS says otherwise (dynamics/threads.py)
 
 PAGES_DIR = Path(__file__).parent / "app_pages"
 # (file, title, icon, url path)

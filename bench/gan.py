@@ -1,18 +1,27 @@
-"""GAN step speed: the engine versus a hand-written torch.optim loop, and S seeds vmapped versus
-S sequential runs. Prints a table of ratios measured in the same process (not a test).
+"""2D GAN speed, every number measured in this one process (ratios, not absolute claims; not a test).
 
-    python bench/gan.py [--steps 60] [--seeds 16] [--small] [--threads 1 --cpu-time]
+    python bench/gan.py                # all three sections, the app's thread policy (1 thread)
+    python bench/gan.py --quick        # 300 steps instead of the scene's 1500, fewer seeds
 
-On a shared machine use ``--threads 1 --cpu-time``: times are then this process's CPU seconds,
-which other jobs on the same cores do not inflate the way they inflate wall-clock time.
+1. **The page's default comparison** (gan_demo/scenes.py "default": Adam-GDA and greedy min-max on
+   four4, medium nets, batch 128, 1500 steps): wall and CPU seconds of the live runner (both algorithms
+   together, every snapshot with samples, D grid, manifold and arrows), of the engine alone
+   (``dynamics.run``, no snapshots), and of hand-written ``torch.optim`` loops doing the same updates
+   with the same nets, batch and draws.
+2. **Thread policy**: the same comparison (shorter) with 1 and 2 torch threads, quiet and with three
+   busy ``while True`` processes started by this script.
+3. **16 seeds vmapped vs 16 sequential runs** (Adam-GDA) with the app's thread policy, for the medium
+   nets (batch 128) and Mangoubi et al.'s nets (batch 512); plus the compute floor: the hand-written
+   loop on one seed with a 16× batch (the same arithmetic in one big GEMM per layer), which bounds
+   what any batching can give on this core.
 
-ratio = hand-written time / engine time (>= 0.8 wanted for gda, alt_gda, adam);
-speed-up = 16 sequential single-seed runs / one 16-seed vmapped run (>= 4 wanted).
+Wall time counts other jobs on the machine; process CPU time does not (use it on a shared machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -24,118 +33,181 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import dynamics  # noqa: E402
-from gan_demo.game import mix_seed  # noqa: E402
+from dynamics.threads import configure_threads  # noqa: E402
+from gan_demo.game import GANGame, mix_seed, module_from_flat  # noqa: E402
 from gan_demo.gmm import GMMConfig, build  # noqa: E402
-from gan_demo.models import ModelConfig  # noqa: E402
-
-#: the clock every timing uses (``--cpu-time`` switches it to process CPU time)
-clock: Callable[[], float] = time.perf_counter
+from gan_demo.scenes import GAN_DEFAULTS, MODELS, SCENES  # noqa: E402
 
 
-def hand_loop(game, z0: torch.Tensor, name: str, lr: float, steps: int) -> float:
-    """The textbook PyTorch GAN loop with the same nets, saturating loss, batch and draws."""
-    from gan_demo.game import module_from_flat
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds) of one call."""
+    w, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w, time.process_time() - c
 
-    x0, y0 = game.split(z0)
-    G = module_from_flat(game.generator, x0[0]).train()
-    D = module_from_flat(game.discriminator, y0[0]).train()
-    if name == "adam":
-        opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
-        opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-    else:
-        opt_g = torch.optim.SGD(G.parameters(), lr=lr)
-        opt_d = torch.optim.SGD(D.parameters(), lr=lr)
+
+# ---- hand-written references -----------------------------------------------------------------------
+def _value(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """The saturating GAN value E log σ(D(x)) + E log(1 - σ(D(G(z)))) (the game's ``saturating`` loss)."""
     sp = nn.functional.softplus
+    return -sp(-d_real).mean() - sp(d_fake).mean()
 
-    def value(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
-        return -sp(-d_real).mean() - sp(d_fake).mean()
 
-    t0 = clock()
+def hand_adam_gda(game: GANGame, z0: torch.Tensor, steps: int, batch_mult: int = 1) -> None:
+    """Simultaneous Adam-GDA as one would write it with torch.optim (lr_G 1e-3, lr_D 1e-4, β1 0.5)."""
+    x0, y0 = game.split(z0)
+    G, D = module_from_flat(game.generator, x0[0]), module_from_flat(game.discriminator, y0[0])
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.5, 0.999))
+    dev = torch.device("cpu")
     for t in range(steps):
-        real, noise, _ = game.draw(mix_seed(game.seeds[0], t), game.batch_size, torch.device("cpu"))
-        if name == "alt_gda":  # generator first, the discriminator sees the new generator
-            opt_g.zero_grad()
-            value(torch.zeros(1), D(G(noise))).backward()
-            opt_g.step()
+        real, noise, _ = game.draw(mix_seed(game.seeds[0], t), game.batch_size * batch_mult, dev)
+        opt_g.zero_grad()
+        opt_d.zero_grad()
+        fake = G(noise)
+        _value(torch.zeros(1), D(fake)).backward(inputs=list(G.parameters()))
+        (-_value(D(real), D(fake.detach()))).backward(inputs=list(D.parameters()))
+        opt_g.step()
+        opt_d.step()
+
+
+def hand_greedy(game: GANGame, z0: torch.Tensor, steps: int, k: int = 6, rate: int = 4) -> None:
+    """Greedy min-max, Gaussian variant, by hand: one simultaneous Adam step, k - 1 more D steps on fresh
+    minibatches, then the D-loss test on a fresh minibatch; a rejected move restores G (D keeps its steps)."""
+    x0, y0 = game.split(z0)
+    G, D = module_from_flat(game.generator, x0[0]), module_from_flat(game.discriminator, y0[0])
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.5, 0.999))
+    dev, n = torch.device("cpu"), game.batch_size
+    f_ref = float("inf")
+    for t in range(steps):
+        keep = [p.detach().clone() for p in G.parameters()]
+        real, noise, _ = game.draw(mix_seed(game.seeds[0], t), n, dev)
+        opt_g.zero_grad()
+        opt_d.zero_grad()
+        fake = G(noise)
+        _value(torch.zeros(1), D(fake)).backward(inputs=list(G.parameters()))
+        (-_value(D(real), D(fake.detach()))).backward(inputs=list(D.parameters()))
+        opt_g.step()
+        opt_d.step()
+        for i in range(k - 1):
+            real, noise, _ = game.draw(mix_seed(game.seeds[0], -(1 << 40) - (t * 256 + i)), n, dev)
             opt_d.zero_grad()
             with torch.no_grad():
                 fake = G(noise)
-            (-value(D(real), D(fake))).backward()
+            (-_value(D(real), D(fake))).backward()
             opt_d.step()
-        else:
-            opt_g.zero_grad()
-            opt_d.zero_grad()
-            fake = G(noise)
-            value(torch.zeros(1), D(fake)).backward(inputs=list(G.parameters()))
-            (-value(D(real), D(fake.detach()))).backward(inputs=list(D.parameters()))
-            opt_g.step()
-            opt_d.step()
-    return clock() - t0
+        real, noise, _ = game.draw(mix_seed(game.seeds[0], -(1 << 40) - (t * 256 + k - 1)), n, dev)
+        with torch.no_grad():
+            f_new = float(-_value(D(real), D(G(noise))))
+            if t % rate != 0 and f_new > f_ref:
+                for p, q in zip(G.parameters(), keep):
+                    p.copy_(q)
+        f_ref = f_new
 
 
-def engine(game, z0: torch.Tensor, algo, steps: int) -> float:
-    t0 = clock()
+def engine(game: GANGame, z0: torch.Tensor, algo: dynamics.Algorithm, steps: int) -> None:
     dynamics.run(game, algo, z0, steps=steps, dtype=torch.float32, metrics=False, record_every=steps)
-    return clock() - t0
 
 
-def best(fn, repeats: int) -> float:
-    return min(fn() for _ in range(repeats))
+# ---- sections --------------------------------------------------------------------------------------
+def default_scene(steps: int) -> None:
+    scene = SCENES["default"]
+    cfg = scene.config()
+    game, _ = build(cfg)
+    z0 = game.init_params(cfg.model.init, cfg.model.gain, dtype=torch.float32)
+    adam, greedy = scene.make_algorithms()
+    print(f"\n## 1. The page's default comparison: {scene.title}; {steps} steps, "
+          f"{torch.get_num_threads()} torch thread(s)")
+    print(f"{'what':<52} {'wall s':>8} {'CPU s':>8}")
+    runner = scene.live() if steps == scene.steps else None
+    if runner is None:
+        from gan_demo.live import LiveOptions, LiveRun
+
+        runner = LiveRun(cfg, [adam, greedy], steps, options=LiveOptions(every=scene.every))
+    rows = [
+        ("live runner, both algorithms, all snapshots (the page)", lambda: runner.run_to_end()),
+        ("engine: adam (dynamics.run, no snapshots)", lambda: engine(game, z0, adam, steps)),
+        ("hand-written torch.optim Adam-GDA loop", lambda: hand_adam_gda(game, z0, steps)),
+        ("engine: greedy_minmax (dynamics.run, no snapshots)", lambda: engine(game, z0, greedy, steps)),
+        ("hand-written torch.optim greedy min-max loop", lambda: hand_greedy(game, z0, steps)),
+    ]
+    res = {}
+    for name, fn in rows:
+        res[name] = timed(fn)
+        print(f"{name:<52} {res[name][0]:>8.2f} {res[name][1]:>8.2f}", flush=True)
+    e = res[rows[1][0]][1] + res[rows[3][0]][1]
+    h = res[rows[2][0]][1] + res[rows[4][0]][1]
+    print(f"engine ÷ hand-written (CPU, both algorithms): {e / h:.2f}; live runner ÷ engine (snapshot cost): "
+          f"{res[rows[0][0]][1] / e:.2f}")
 
 
-def best_pair(fa, fb, repeats: int) -> tuple[float, float]:
-    """Best of ``repeats`` for two timings taken in turns (a load spike hits both, not one)."""
-    a, b = [], []
-    for _ in range(repeats):
-        a.append(fa())
-        b.append(fb())
-    return min(a), min(b)
+def _scene_child(threads: int, steps: int) -> str:
+    """The default comparison in a fresh process with ``threads`` torch threads: 'wall cpu'."""
+    root = str(Path(__file__).resolve().parents[1])
+    code = (f"import sys,time; sys.path.insert(0,{root!r})\n"
+            f"from dynamics.threads import configure_threads; configure_threads({threads})\n"
+            "from gan_demo.scenes import SCENES; from gan_demo.live import LiveRun, LiveOptions\n"
+            f"s=SCENES['default']; r=LiveRun(s.config(), s.make_algorithms(), {steps}, options=LiveOptions(every=50))\n"
+            "w,c=time.perf_counter(),time.process_time(); r.run_to_end()\n"
+            "print(f'{time.perf_counter()-w:.2f} {time.process_time()-c:.2f}')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1200, check=True)
+    return out.stdout.split()
+
+
+def thread_policy(steps: int, busy: int) -> None:
+    print(f"\n## 2. Thread policy: the default comparison, {steps} steps, fresh process per cell (wall s / CPU s)")
+    print(f"{'condition':<36} {'1 thread':>16} {'2 threads':>16}")
+    for label, n_busy in (("as the machine is now", 0), (f"+ {busy} busy 'while True' processes", busy)):
+        hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n_busy)]
+        try:
+            cells = [_scene_child(t, steps) for t in (1, 2)]
+        finally:
+            for h in hogs:
+                h.kill()
+                h.wait()
+        print(f"{label:<36} " + " ".join(f"{w:>7} / {c:<6}" for w, c in cells), flush=True)
+
+
+def vmap_vs_sequential(seeds: int, steps: int) -> None:
+    print(f"\n## 3. {seeds} seeds vmapped vs {seeds} sequential runs, Adam-GDA, {steps} steps, "
+          f"{torch.get_num_threads()} torch thread(s) (CPU s)")
+    print(f"{'nets':<34} {'vmapped':>8} {'sequential':>11} {'speed-up':>9} {'floor/seed':>11} {'bound':>6}")
+    algo = dynamics.make_algorithm("adam", **GAN_DEFAULTS["adam"])
+    for label, model, batch in (("medium (z 16, 2×64), batch 128", "medium", 128),
+                                ("Mangoubi (z 256, 2×128), batch 512", "mangoubi", 512)):
+        cfg = GMMConfig(model=MODELS[model], batch_size=batch, seeds=tuple(range(seeds)))
+        game, _ = build(cfg)
+        zs = game.init_params(cfg.model.init, cfg.model.gain, dtype=torch.float32)
+        singles = [build(GMMConfig(model=MODELS[model], batch_size=batch, seeds=(s,)))[0] for s in range(seeds)]
+        engine(game, zs, algo, 2)  # warm-up
+        _, vm = timed(lambda g=game, z=zs: engine(g, z, algo, steps))
+        _, seq = timed(lambda z=zs, ss=singles: [engine(g, z[i: i + 1], algo, steps) for i, g in enumerate(ss)])
+        # the same arithmetic as all seeds together, in one big batch through plain nn.Linear layers
+        _, floor = timed(lambda z=zs, g=singles[0]: hand_adam_gda(g, z[:1], steps, batch_mult=seeds))
+        print(f"{label:<34} {vm:>8.2f} {seq:>11.2f} {seq / vm:>8.1f}× {floor / seeds:>11.3f} "
+              f"{seq / floor:>5.1f}×", flush=True)
+    print("floor/seed: CPU s per seed of the hand-written loop on one seed with a", seeds, "× batch; bound = "
+          "sequential ÷ floor, the most any batching of these seeds can give on one core.")
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("--steps", type=int, default=60)
-    p.add_argument("--seeds", type=int, default=16)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--small", action="store_true", help="z 16, 2x64 nets, batch 128 instead of Mangoubi's")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    p.add_argument("--cpu-time", action="store_true", help="time with process CPU time (use with --threads 1)")
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="300 steps and 8 seeds (a smoke run)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: the app's policy)")
+    p.add_argument("--busy", type=int, default=3, help="busy processes for the loaded thread measurement")
+    p.add_argument("--sections", default="123", help="which sections to run, e.g. 13")
     a = p.parse_args()
-    if a.threads:
-        torch.set_num_threads(a.threads)
-    if a.cpu_time:
-        global clock
-        clock = time.process_time
-    model = ModelConfig(latent_dim=16, g_width=64, d_width=64) if a.small else ModelConfig()
-    cfg = GMMConfig(model=model, batch_size=128 if a.small else 512, seeds=(0,))
-    game, _ = build(cfg)
-    z0 = game.init_params(dtype=torch.float32)
-    print(f"nets: z {model.latent_dim}, G/D {model.g_depth}x{model.g_width} {model.activation}; batch "
-          f"{cfg.batch_size}; P = {game.dim}; {a.steps} steps; torch threads {torch.get_num_threads()}; best of "
-          f"{a.repeats}; {'process CPU' if a.cpu_time else 'wall-clock'} time")
-    print(f"{'algorithm':<10} {'hand s/step':>12} {'engine s/step':>14} {'ratio':>7}")
-    algos = {"gda": dynamics.make_algorithm("gda", lr=1e-3),
-             "alt_gda": dynamics.make_algorithm("alt_gda", lr=1e-3),
-             "adam": dynamics.make_algorithm("adam", lr=1e-4, beta1=0.5)}
-    for name, algo in algos.items():
-        lr = algo.lr
-        engine(game, z0, algo, 3)  # warm-up
-        hand_loop(game, z0, name, lr, 3)
-        h, e = best_pair(lambda n=name, r=lr: hand_loop(game, z0, n, r, a.steps),
-                         lambda al=algo: engine(game, z0, al, a.steps), a.repeats)
-        print(f"{name:<10} {h / a.steps * 1e3:>10.2f}ms {e / a.steps * 1e3:>12.2f}ms {h / e:>7.2f}")
-
-    S = a.seeds
-    cfg_s = GMMConfig(model=model, batch_size=cfg.batch_size, seeds=tuple(range(S)))
-    game_s, _ = build(cfg_s)
-    zs = game_s.init_params(dtype=torch.float32)
-    algo = algos["adam"]
-    steps = max(5, a.steps // 3)
-    vm = best(lambda: engine(game_s, zs, algo, steps), a.repeats)
-    singles = [build(GMMConfig(model=model, batch_size=cfg.batch_size, seeds=(s,)))[0] for s in range(S)]
-    seq = best(lambda: sum(engine(g1, zs[i : i + 1], algo, steps) for i, g1 in enumerate(singles)), 1)
-    print(f"\nadam, {S} seeds x {steps} steps: vmapped {vm:.2f} s, {S} sequential runs {seq:.2f} s, "
-          f"speed-up {seq / vm:.1f}x")
+    n = configure_threads(a.threads)
+    steps = 300 if a.quick else SCENES["default"].steps
+    print(f"torch {torch.__version__}, {n} torch thread(s) (dynamics/threads.py policy), "
+          f"{'quick' if a.quick else 'full'} run")
+    if "1" in a.sections:
+        default_scene(steps)
+    if "2" in a.sections:
+        thread_policy(min(steps, 300), a.busy)
+    if "3" in a.sections:
+        vmap_vs_sequential(8 if a.quick else 16, 20 if a.quick else 40)
 
 
 if __name__ == "__main__":

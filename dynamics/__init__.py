@@ -15,13 +15,24 @@ descends along ``xi``: plain GDA is ``z <- z - lr * xi(z)``.
 from . import algorithms as _algorithms  # noqa: F401  (registers the algorithms)
 from . import games as _games  # noqa: F401  (registers the games)
 from .algorithm import Algorithm, GradientAlgorithm
+from .errors import BudgetExceeded, DeviceUnavailable, InvalidArgument, InvalidType
 from .game import Game
 from .params import HParam, hparam, hparams
 from .registry import ALGORITHMS, GAMES, from_config, make_algorithm, make_game, register_algorithm, register_game
-from .runner import MAX_RECORDED_ELEMENTS, Trajectory, evaluate, initial_point, run
+from .runner import (
+    MAX_RECORD_BYTES,
+    MAX_RECORDED_ELEMENTS,
+    MAX_WORK,
+    Trajectory,
+    evaluate,
+    initial_point,
+    run,
+    work_estimate,
+)
 
 __all__ = [
-    "ALGORITHMS", "GAMES", "Algorithm", "GradientAlgorithm", "Game", "HParam", "MAX_RECORDED_ELEMENTS",
+    "ALGORITHMS", "GAMES", "Algorithm", "BudgetExceeded", "DeviceUnavailable", "GradientAlgorithm", "Game", "HParam",
+    "InvalidArgument", "InvalidType", "MAX_RECORDED_ELEMENTS", "MAX_RECORD_BYTES", "MAX_WORK",
     "Trajectory", "evaluate", "from_config", "hparam", "hparams", "initial_point", "make_algorithm",
-    "make_game", "register_algorithm", "register_game", "run",
+    "make_game", "register_algorithm", "register_game", "run", "work_estimate",
 ]

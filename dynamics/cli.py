@@ -194,6 +194,14 @@ def parse_value(hp: HParam, text: str, name: Optional[str] = None) -> Any:
         return parse_choice(text, hp.choices, label)
     if hp.kind in ("vector", "matrix"):
         return parse_array(text, hp.kind, label)
+    if hp.kind == "formula":  # checked by the safe parser; the CLI shows its reason in one line
+        from .formula import FormulaError, parse
+
+        try:
+            parse(text)
+        except FormulaError as err:
+            raise UsageError(f"{label}: {err.reason} (column {err.column + 1} of {text[:60]!r})") from None
+        return text
     if hp.kind == "algorithm":
         from .registry import ALGORITHMS
 
@@ -250,7 +258,7 @@ def add_hparam_flags(
     prefix: str = "",
     dest_prefix: str = "",
     skip: Iterable[str] = (),
-    kinds: Iterable[str] = ("float", "int", "bool", "choice", "vector", "matrix"),
+    kinds: Iterable[str] = ("float", "int", "bool", "choice", "vector", "matrix", "formula"),
     aliases: Optional[dict[str, Sequence[str]]] = None,
     help_suffix: str = "",
     defaults: bool = False,

@@ -39,6 +39,8 @@ class Game:
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: |z| above this counts as divergence (the runner's default bound)
     divergence_bound: ClassVar[float] = 1e6
+    #: cost hint of the work budget: one field evaluation per coordinate, relative to an elementwise field
+    cost: ClassVar[float] = 1.0
 
     def __post_init__(self) -> None:
         validate(self, self.name)
@@ -102,6 +104,12 @@ class Game:
     def constrained(self) -> bool:
         return type(self).project is not Game.project
 
+    def check_start(self, z: Tensor) -> None:
+        """Raise ``ValueError`` with a plain message if the game is undefined at the starts ``z``
+        (B, D). The runner calls it once before the first step; built-in games are defined
+        everywhere, games typed as formulas check their losses and field.
+        """
+
     def equilibrium(self) -> Optional[tuple[tuple[float, ...], tuple[float, ...]]]:
         """A known equilibrium ``(x*, y*)`` or ``None``."""
         return None
@@ -119,6 +127,10 @@ class Game:
         own per-row seeds and ``step`` instead of drawing from ``generator``.
         """
         return self
+
+    def eval_cost(self) -> float:
+        """Cost of one field evaluation per coordinate (the work budget); ``cost`` by default."""
+        return self.cost
 
     # ---- bookkeeping ---------------------------------------------------------------------------
     def replace(self, **changes: Any) -> Game:

@@ -21,7 +21,7 @@ class HParam:
 
     name: str
     default: Any
-    kind: str  # "float", "int", "bool", "choice", "vector", "matrix" or "algorithm"
+    kind: str  # "float", "int", "bool", "choice", "vector", "matrix", "formula" (text) or "algorithm"
     low: Optional[float] = None
     high: Optional[float] = None
     log: bool = False
@@ -52,7 +52,8 @@ def hparam(
         log: Whether a slider should move on a log scale.
         help: One line for tooltips and ``--help``.
         choices: The allowed values of a categorical field.
-        kind: Override the inferred kind ("float", "int", "bool", "choice", "vector", "matrix").
+        kind: Override the inferred kind ("float", "int", "bool", "choice", "vector", "matrix",
+            "formula").
         optional: ``None`` is a valid value.
         advanced: Hide the widget in lecture mode.
 
@@ -127,6 +128,10 @@ def validate(obj: Any, owner: str) -> None:
                 raise ValueError(f"{owner}: {hp.name} must be a bool, got {v!r}")
             continue
         if hp.kind in ("vector", "matrix"):
+            continue
+        if hp.kind == "formula":  # text: its owner parses it (dynamics.formula) in __post_init__
+            if not isinstance(v, str):
+                raise ValueError(f"{owner}: {hp.name} must be a formula (text), got {v!r}")
             continue
         if hp.kind == "algorithm":
             if not (hasattr(v, "init") and hasattr(v, "step")):

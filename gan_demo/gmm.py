@@ -27,6 +27,7 @@ import dynamics
 from dynamics import cli
 from dynamics.algorithm import Algorithm
 from dynamics.params import hparam, hparams, validate
+from dynamics.threads import configure_threads
 
 from . import checkpoints, metrics
 from .data import DATASETS, Mixture, make_dataset, parse_csv
@@ -230,7 +231,7 @@ def make_parser(algorithm: Optional[str] = None) -> tuple[cli.ArgumentParser, di
     p.add_argument("--out", type=Path, default=None, help="output folder (checked writable before training)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.add_argument("--threads", type=num("int", low=0, high=256), default=0,
-                   help="torch CPU threads (0: torch's default)")
+                   help="torch CPU threads (0: dynamics/threads.py policy)")
     p.add_argument("--no-gif", action="store_true")
     p.add_argument("--resume", type=Path, default=None, help="continue from a checkpoint .safetensors")
     p.add_argument("--csv", type=Path, default=None,
@@ -289,8 +290,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         game, _ = build(cfg, mixture)
         ck = checkpoints.load(a.resume, game, algo, device=a.device)
         z0, state, rng, start = ck.z.to(DTYPES[cfg.dtype]), ck.state, ck.rng_state, ck.step
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    configure_threads(a.threads or None)
     from tqdm import tqdm
 
     bar = tqdm(total=a.steps, desc=f"{a.algorithm} x{len(cfg.seeds)} seeds", unit="step")

@@ -25,6 +25,11 @@ GAME_CASES.update({
     "dirac_wgan": {"name": "dirac_gan", "preset": "wgan"},
     "dirac_wgan_gp": {"name": "dirac_gan", "preset": "wgan_gp"},
     "dirac_instance_noise_mc": {"name": "dirac_gan", "preset": "instance_noise", "noise_samples": 64},
+    # typed games: autodiff of a parsed formula (general-sum with a box, vector players, a preset)
+    "formula_general_sum_box": {"name": "formula", "f": "x**2/2 + x*y + 0.1*sin(x)", "g": "y**2/2 - 2*x*y",
+                                "y_box": (-1.0, 1.0)},
+    "formula_vector": {"name": "formula", "f": "x1*y1 + x2*y2 + 0.1*x1**2 - 0.1*y2**2 + 0.05*x1*x2"},
+    "formula_forsaken": {"name": "formula", "preset": "forsaken"},
 })
 
 

@@ -68,8 +68,9 @@ def test_finite_runs_are_not_flagged() -> None:
 
 
 def test_size_caps() -> None:
-    with pytest.raises(ValueError, match="exceeds the cap"):
-        dynamics.run(XY, GDA, np.zeros((100_000, 1)), np.zeros((100_000, 1)), steps=1000)
+    # an explicit record_every that does not fit is refused (the runner never overrides it)
+    with pytest.raises(dynamics.BudgetExceeded, match="above the cap"):
+        dynamics.run(XY, GDA, np.zeros((100_000, 1)), np.zeros((100_000, 1)), steps=1000, record_every=1)
     with pytest.raises(ValueError, match="steps must be an integer"):
         dynamics.run(XY, GDA, 1.0, 1.0, steps=-1)
     with pytest.raises(ValueError, match="steps must be an integer"):
@@ -115,3 +116,81 @@ def test_metrics_and_distance() -> None:
     torch.testing.assert_close(traj.f, (traj.x * traj.y)[..., 0])
     torch.testing.assert_close(traj.grad_norm, traj.z.norm(dim=2))
     torch.testing.assert_close(traj.distance_to_equilibrium(), traj.z.norm(dim=2))
+
+
+def _reference_loop(game, algo, z0: torch.Tensor, steps: int, bound: float):
+    """Today's per-row divergence bookkeeping, every step (the semantics the fast path must keep)."""
+    z, st = z0.clone(), algo.init(game, z0)
+    diverged = torch.zeros(z.shape[0], dtype=torch.bool)
+    diverged_at = torch.full((z.shape[0],), -1, dtype=torch.long)
+    with torch.no_grad():
+        for t in range(1, steps + 1):
+            z_new, st = algo.step(game, z, st)
+            z_new = game.project(z_new)
+            bad = ~torch.isfinite(z_new).all(dim=1) | (z_new.abs().amax(dim=1) > bound)
+            diverged_at = torch.where(bad & ~diverged, t, diverged_at)
+            diverged = diverged | bad
+            z = torch.where(diverged[:, None], z, z_new)
+    return z, diverged, diverged_at
+
+
+@pytest.mark.parametrize(("game", "algo", "bound"), [
+    (XY, dynamics.make_algorithm("gda", lr=1.0), 1e6),  # passes the bound at different steps
+    (XY, dynamics.make_algorithm("gda", lr=10.0), float("inf")),  # overflows to inf, then NaN
+    (dynamics.make_game("nonconvex_nonconcave", variant="forsaken"), dynamics.make_algorithm("ogda", lr=0.3), 1e6),
+])
+def test_divergence_bookkeeping_matches_the_per_row_loop(game, algo, bound: float) -> None:
+    z0 = torch.tensor([[1.0, 1.0], [1e-3, 0.0], [0.0, 0.0], [1e-9, 1e-9], [0.05, -0.1], [3.0, 2.0]],
+                      dtype=torch.float64)
+    steps = 400
+    z_ref, div_ref, at_ref = _reference_loop(game, algo, z0, steps, bound)
+    traj = dynamics.run(game, algo, z0, steps=steps, bound=bound, metrics=False)
+    assert traj.diverged.tolist() == div_ref.tolist()
+    assert traj.diverged_at.tolist() == at_ref.tolist()
+    assert len(set(at_ref[div_ref].tolist())) > 1  # rows blow up at different steps
+    torch.testing.assert_close(traj.z_final, z_ref, rtol=0, atol=1e-12)
+    for b in range(z0.shape[0]):
+        k = int(at_ref[b])
+        if k >= 0:
+            assert torch.isnan(traj.z[k:, b]).all() and torch.isfinite(traj.z[:k, b]).all()
+        else:
+            assert torch.isfinite(traj.z[:, b]).all()
+    # with metrics, a row whose f or |xi| overflows first (x*y beyond 1e308 with bound=inf) is flagged
+    # there, never later than its iterate
+    with_metrics = dynamics.run(game, algo, z0, steps=steps, bound=bound)
+    assert with_metrics.diverged.tolist() == div_ref.tolist()
+    at = with_metrics.diverged_at
+    assert ((at <= at_ref) & (at >= 0) | ~div_ref).all()
+    for b in range(z0.shape[0]):
+        assert torch.isfinite(with_metrics.f[: max(0, int(at[b])), b]).all()
+
+
+def test_automatic_record_every_keeps_first_and_last(monkeypatch) -> None:
+    from dynamics import runner
+
+    z0 = torch.randn(8, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    algo = dynamics.make_algorithm("extragradient", lr=0.05)
+    full = dynamics.run(XY, algo, z0, steps=1000)
+    assert full.record_every == 1 and full.note == "" and full.z.shape[0] == 1001
+    per_record = 8 * (2 + 2) * 8  # iterates, f and |xi| in float64
+    monkeypatch.setattr(runner, "MAX_RECORD_BYTES", 50 * per_record)
+    thin = dynamics.run(XY, algo, z0, steps=1000)
+    k = thin.record_every
+    assert k > 1 and "chosen automatically" in thin.note and thin.z.shape[0] <= 50
+    assert thin.steps[0] == 0 and thin.steps[-1] == 1000 and 1000 % k != 0
+    assert thin.steps[:-1].tolist() == list(range(0, 1001, k))
+    torch.testing.assert_close(thin.z, full.z[thin.steps], rtol=0, atol=0)
+    torch.testing.assert_close(thin.f, full.f[thin.steps], rtol=0, atol=0)
+    # asking for every step explicitly is refused with a clear error
+    with pytest.raises(dynamics.BudgetExceeded, match="record_every=1"):
+        dynamics.run(XY, algo, z0, steps=1000, record_every=1)
+
+
+def test_non_finite_metrics_flag_the_row() -> None:
+    # float32 on the forsaken game: z is finite and within the bound but f = ... + y^6/6 overflows
+    game = dynamics.make_game("nonconvex_nonconcave", variant="forsaken")
+    z0 = torch.tensor([[0.1, 0.1], [0.0, 5e6]], dtype=torch.float32)
+    traj = dynamics.run(game, dynamics.make_algorithm("gda", lr=1e-3), z0, steps=3, bound=1e8, dtype=torch.float32)
+    assert traj.diverged.tolist() == [False, True] and traj.diverged_at.tolist() == [-1, 0]
+    assert torch.isfinite(traj.f[:, 0]).all() and torch.isfinite(traj.grad_norm[:, 0]).all()
+    assert torch.isnan(traj.f[:, 1]).all() and torch.isnan(traj.z[:, 1]).all()

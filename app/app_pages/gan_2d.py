@@ -1,17 +1,16 @@
-"""2D GAN: the same Gaussian-mixture GAN trained by any registered algorithm, side by side.
+"""2D GAN: watch several algorithms train the same Gaussian-mixture GAN side by side, live.
 
-Train live (progress bar, stop button) or load a run written by ``python -m gan_demo.gmm``; scrub
-through checkpoints: real vs generated samples, discriminator heatmap, generator manifold and
-gradient arrows (GAN Lab's layers), the mode-occupancy raster, metric curves, the game Jacobian's
-eigenvalues, and a GIF of the training animation.
+Drawing only. Training, pausing, stopping and the snapshots live in :mod:`gan_demo.live`; the named
+comparisons and the shipped cached runs in :mod:`gan_demo.scenes`; the figures in
+:mod:`app.gan_plots`. Every setting is a widget bound to the URL.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
+from typing import Any, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the page also runs standalone (AppTest.from_file)
@@ -22,131 +21,174 @@ import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
 import dynamics  # noqa: E402
-from app import gan_plots  # noqa: E402
-from dynamics.params import hparams  # noqa: E402
-from gan_demo import views  # noqa: E402
-from gan_demo.data import DATASETS, make_dataset, parse_csv  # noqa: E402
+from app import gan_plots, ui, widgets  # noqa: E402
+from dynamics.threads import configure_threads  # noqa: E402
+from gan_demo import scenes, views  # noqa: E402
+from gan_demo.data import DATASETS, Mixture, make_dataset, parse_csv  # noqa: E402
 from gan_demo.game import LOSSES  # noqa: E402
-from gan_demo.gif import scatter_gif  # noqa: E402
-from gan_demo.gmm import GMMConfig, GMMRun, build, noise_bank, train  # noqa: E402
-from gan_demo.metrics import modes_near  # noqa: E402
-from gan_demo.models import ModelConfig  # noqa: E402
+from gan_demo.gmm import GMMConfig, build  # noqa: E402
+from gan_demo.live import NEAR_RADIUS, RUNNING, LiveOptions, LiveRun, LiveView, Snapshot  # noqa: E402
 
-RUNS_DIR = Path(os.environ.get("SADDLE_RUNS_DIR", ROOT / "runs"))  # where CLI runs are looked for
+configure_threads()  # the page also runs without app/main.py (AppTest.from_file)
+BIND = widgets.BIND
+RUN_KEY = "gan_live"  # the LiveRun of this session
+REFRESH_S = 0.4  # live panels redraw this often while training (>= 2 per second)
 MAX_STEPS = 5000
-NEAR_RADIUS = 0.25  # the visual-proxy radius of gan_demo/README.md
-#: architectures offered; "small" keeps the dense Jacobian affordable, "Mangoubi" is the paper's
-MODELS = {
-    "small (z 2, 2×16 tanh: dense spectrum)": ModelConfig(latent_dim=2, g_width=16, d_width=16, activation="tanh",
-                                                         gain=1.0),
-    "medium (z 16, 2×64 ReLU)": ModelConfig(latent_dim=16, g_width=64, d_width=64, gain=0.8),
-    "Mangoubi et al. (z 256, 2×128 ReLU)": ModelConfig(),
-}
-#: per-algorithm starting hyperparameters that work on this GAN (the sliders change them)
-#: adam and greedy_minmax follow Mangoubi et al.'s four4 notebook (Adam lr_G 1e-3, lr_D 1e-4, β1 0.5;
-#: rate 4, k 6, the notebook's literal -V test): on four4 with the medium nets, 4 of 4 seeds of Adam-GDA
-#: end on ≤ 2 modes while greedy puts mass near all 4 (gan_demo/README.md, 1500 steps)
-GAN_DEFAULTS = {"gda": {"lr": 0.05}, "alt_gda": {"lr": 0.05},
-                "adam": {"lr": 1e-3, "lr_x": 1e-3, "lr_y": 1e-4, "beta1": 0.5},
-                "greedy_minmax": {"lr": 1e-3, "lr_x": 1e-3, "lr_y": 1e-4, "variant": "gaussian", "rate": 4, "k": 6,
-                                  "optimizer": "adam", "beta1": 0.5, "criterion": "d_loss"}}
+LAYERS = ["discriminator", "manifold", "gradients", "modes"]
+METRICS = ["modes_well_covered", "modes_covered", "hq_frac", "rev_kl", "jsd"]
+DEFAULT = scenes.SCENES["default"]
+#: algorithms a GAN can take (wrappers need a base algorithm picker this page does not draw)
+GAN_ALGOS = sorted(n for n, c in dynamics.ALGORITHMS.items() if not getattr(c, "wrapper", False))
 
 
-def algorithm_controls(name: str, sb) -> dynamics.Algorithm:
-    """Number inputs for the scalar hyperparameters of one algorithm, from its hparam metadata."""
+def owner(name: str) -> str:
+    """Widget owner of an algorithm's hyperparameters on this page (toy-game keys are not shared)."""
+    return f"gan-{name}"
+
+
+def seed_gan_defaults() -> None:
+    """Once per session: the GAN starting values (not the toy-game defaults), unless the URL sets them."""
+    if st.session_state.get("_gan_seeded"):
+        return
+    st.session_state["_gan_seeded"] = True
+    for name, params in scenes.GAN_DEFAULTS.items():
+        state = widgets.scene_state(owner(name), params, dynamics.hparams(dynamics.ALGORITHMS[name]))
+        wanted = {widgets.key(owner(name), p) for p in params} | {widgets.on_key(owner(name), p) for p in params}
+        for k in wanted & state.keys():
+            if k not in st.query_params:
+                st.session_state[k] = state[k]
+
+
+def algorithm_widgets(name: str, lecture: bool, container: Any) -> dynamics.Algorithm:
+    """The one widget generator (app/widgets.py) for one algorithm's hyperparameters."""
     cls = dynamics.ALGORITHMS[name]
-    kw = {}
-    defaults = GAN_DEFAULTS.get(name, {"lr": 1e-2} if any(h.name == "lr" for h in hparams(cls)) else {})
-    with sb.expander(f"{name} hyperparameters", expanded=False):
-        for hp in hparams(cls):
-            default = defaults.get(hp.name, hp.default)
-            key = f"gan_{name}_{hp.name}"
-            if hp.kind == "float" and default is not None:
-                kw[hp.name] = st.number_input(hp.name, value=float(default), min_value=hp.low, max_value=hp.high,
-                                              format="%.2e" if hp.log else "%.4f", help=hp.help, key=key)
-            elif hp.kind == "int":
-                kw[hp.name] = int(st.number_input(hp.name, value=int(default), min_value=None if hp.low is None
-                                                  else int(hp.low), max_value=None if hp.high is None else int(hp.high),
-                                                  step=1, help=hp.help, key=key))
-            elif hp.kind == "choice":
-                kw[hp.name] = st.selectbox(hp.name, hp.choices, index=list(hp.choices).index(default), key=key,
-                                           help=hp.help)
-            elif hp.kind == "bool":
-                kw[hp.name] = st.checkbox(hp.name, value=bool(default), key=key, help=hp.help)
-    return dynamics.make_algorithm(name, **kw)
+    extra = {k: [v] for k, v in scenes.GAN_DEFAULTS.get(name, {}).items() if isinstance(v, float)}
+    with container.expander(f"{name} hyperparameters", expanded=False):
+        params = widgets.hparam_widgets(owner(name), dynamics.hparams(cls), lecture=lecture, extra_values=extra)
+    return dynamics.make_algorithm(name, **params)
 
 
-def cached_runs() -> list[Path]:
-    """Run folders written by the CLI with their parameters kept (``--keep-params``) or not."""
-    if not RUNS_DIR.exists():
-        return []
-    return sorted(p.parent for p in RUNS_DIR.glob("*/metrics.json"))[:200]
+def panel(col: Any, i: int, name: str, snap: Optional[Snapshot], real: np.ndarray, mix: Mixture, box: tuple,
+          layers: list[str], font: int, size: int, title: str) -> None:
+    """One algorithm's picture: GAN Lab's layers over the real data."""
+    heat = arrows = man = None
+    if snap is not None:
+        if "discriminator" in layers and snap.heat is not None:
+            n = snap.heat.shape[0]
+            heat = (np.linspace(*box[0], n), np.linspace(*box[1], n), snap.heat)
+        if "manifold" in layers and snap.manifold is not None:
+            man = snap.manifold
+        if "gradients" in layers and snap.arrow_pts is not None:
+            arrows = (snap.arrow_pts, snap.arrow_dirs)
+    col.plotly_chart(gan_plots.gan_figure(real, None if snap is None else snap.samples, box, title=title, heat=heat,
+                                          manifold=man, arrows=arrows, fake_color=gan_plots.color(i),
+                                          centres=mix.centres if "modes" in layers else None, size=size,
+                                          font_size=font), key=f"gan_fig_{i}")
 
 
-def load_cached(folder: Path) -> dict:
-    """Metrics and snapshots of a CLI run (no pickle: JSON + npz without objects)."""
-    summary = json.loads((folder / "metrics.json").read_text())
-    snaps = np.load(folder / "snapshots.npz", allow_pickle=False)
-    return {"summary": summary, "steps": snaps["steps"], "samples": snaps["samples"],
-            "occupancy": snaps["occupancy"], "centres": snaps["centres"]}
+def draw_view(view: LiveView, mix: Mixture, box: tuple, *, live: bool, layers: list[str], lecture: bool,
+              run: Optional[LiveRun]) -> None:
+    """Every panel of a run (live, paused, stopped, finished or cached): latest snapshot or the scrubbed one."""
+    font, size = (17, 520) if lecture else (12, 420)
+    real = mix.sample_numpy(1000)
+    common = view.snapshot_steps()
+    if live or not common:
+        step_t = None
+        st.progress(min(1.0, view.step / max(1, view.steps)), text=f"training: step {view.step} / {view.steps}")
+    else:
+        if st.session_state.get("gan_t") not in common:
+            st.session_state["gan_t"] = common[-1]
+        step_t = st.select_slider("Snapshot (iteration)", options=common, key="gan_t",
+                                  help="Scrub through the run; every snapshot is kept.")
+    names = list(view.arms)
+    cols = st.columns(len(names))
+    for i, (col, name) in enumerate(zip(cols, names)):
+        snaps = view.arms[name]
+        snap = snaps[-1] if step_t is None else next(s for s in snaps if s.step == step_t)
+        upto = [s for s in snaps if s.step <= snap.step]
+        panel(col, i, name, snap, real, mix, box, layers, font, size, f"{name}: iteration {snap.step}")
+        m = snap.metrics
+        col.markdown(f"**{int(m['modes_well_covered'])}/{mix.n_modes}** modes well covered (3σ) · "
+                     f"**{snap.near}/{mix.n_modes}** hold their share within {NEAR_RADIUS} · HQ {m['hq_frac']:.0%}"
+                     + (" · **diverged**" if view.diverged.get(name) else ""))
+        occ = np.array([s.metrics["occupancy"] for s in upto])  # (T, K)
+        col.plotly_chart(gan_plots.occupancy_figure(np.array([s.step for s in upto]), occ, title="mode occupancy",
+                                                    mark=snap.step, font_size=font), key=f"gan_occ_{i}")
+    metric = st.session_state.get("gan_metric", METRICS[0])
+    st.plotly_chart(gan_plots.curves_figure(
+        [np.array([s.step for s in view.arms[n]]) for n in names],
+        [np.array([s.metrics[metric] for s in view.arms[n]], dtype=np.float64) for n in names],
+        names, ylabel=metric, mark=step_t, font_size=font), key="gan_curves")
+    if step_t is not None:
+        extras(view, mix, box, step_t, run, real)
+
+
+def extras(view: LiveView, mix: Mixture, box: tuple, step_t: int, run: Optional[LiveRun], real: np.ndarray) -> None:
+    """Spectrum and export of a halted run (a segmented control, so a button never jumps tabs)."""
+    what = st.segmented_control("More", ["Spectrum", "Export"], key="gan_more", bind=BIND)
+    if what == "Spectrum":
+        if run is None:
+            st.info("The spectrum needs the networks' weights; cached runs keep only what is drawn. Train live.")
+            return
+        st.markdown("Eigenvalues of the game Jacobian $H = \\partial\\xi/\\partial z$ at this snapshot, on the "
+                    "fixed evaluation batch. Eigenvalues with a large imaginary part and a small real part are the "
+                    "rotation that makes simultaneous GDA cycle (Mescheder et al., *The Numerics of GANs*).")
+        if st.button("Compute eigenvalues", key="gan_eig"):
+            game, _ = build(run.cfg, run.mixture)
+            vals, labels, note = [], [], ""
+            for name in view.arms:
+                z = run.params_at(name, step_t)
+                if z is None:
+                    continue
+                v, note = views.eigenvalues(game, torch.as_tensor(z).double())
+                vals.append(v)
+                labels.append(name)
+            st.caption(note + ".")
+            st.plotly_chart(gan_plots.eigen_figure(vals, labels, title=f"iteration {step_t}"), key="gan_eigfig")
+    elif what == "Export":
+        title = " vs ".join(view.arms) + f" on {mix.name}"
+
+        def make_gif() -> bytes:
+            return gan_plots.view_gif(view.arms, real, box, mix.centres, title=title)
+
+        st.download_button("Download training GIF", make_gif, file_name="gan_2d.gif", mime="image/gif",
+                           on_click="ignore", key="gan_gif", type="primary")
+        st.caption(f"{len(view.snapshot_steps())} snapshots → one frame each (at most 200): panels side by side "
+                   "with axes, legend, discriminator shading and an iteration counter.")
 
 
 # ---- sidebar ------------------------------------------------------------------------------------
 sb = st.sidebar
-source = sb.radio("Source", ["Train live", "Load a cached run"], key="gan_source", horizontal=True)
+lecture = ui.lecture_toggle(sb)
+source = sb.radio("Source", ["Train live", "Load a cached run"], key="gan_source", horizontal=True, bind=BIND)
+layers = sb.pills("Layers", LAYERS, selection_mode="multi", default=["discriminator", "modes"], key="gan_layers",
+                  bind=BIND) or []
+sb.selectbox("Metric curve", METRICS, key="gan_metric", bind=BIND)
 st.title("2D GAN: mode collapse and mode cycling")
 
 if source == "Load a cached run":
-    runs = cached_runs()
-    if not runs:
-        st.info("No cached runs under `runs/`. Write one with `python -m gan_demo.gmm --out runs/NAME ...`.")
+    shipped = scenes.shipped()
+    if not shipped:
+        st.info("No cached runs under `checkpoints/gan2d/`. Write one with "
+                "`python -m gan_demo.scenes --scene default --out checkpoints/gan2d/default`.")
         st.stop()
-    picked = sb.multiselect("Runs (side by side)", runs, default=runs[:2], format_func=lambda p: p.name,
-                            key="gan_cached", help="e.g. GDA next to greedy_minmax on the same data and seeds")
-    if not picked:
-        st.info("Pick one or more runs in the sidebar.")
+    pick = sb.selectbox("Cached run", list(shipped), key="gan_cached", bind=BIND,
+                        format_func=lambda k: scenes.SCENES[k].title if k in scenes.SCENES else k)
+    try:
+        cached = st.cache_resource(scenes.load_run, show_spinner=False)(shipped[pick])
+    except (OSError, ValueError, KeyError) as err:
+        st.error(f"Could not read the cached run {pick!r}: {err}")
         st.stop()
-    cached = {}
-    for folder in picked:
-        try:
-            cached[folder.name] = load_cached(folder)
-        except (OSError, ValueError, KeyError) as err:
-            st.error(f"Could not read {folder.name}: {err}")
-    if not cached:
-        st.stop()
-    for name, c in cached.items():
-        s = c["summary"]
-        oc = ", ".join(f"{k.replace('_', ' ')}: {v:.0%}" for k, v in s["outcome"].items())
-        st.caption(f"`{name}`: {s['algorithm']['name']} on {s['config']['dataset']}, "
-                   f"{len(s['config']['seeds'])} seeds, {s['steps'][-1]} steps. Outcome over seeds ({oc})")
-    first_c = next(iter(cached.values()))
-    ck_steps = [int(v) for v in first_c["steps"]]
-    # the slider shows iterations, not checkpoint indices
-    step_t = st.select_slider("Checkpoint (iteration)", options=ck_steps, value=ck_steps[-1], key="gan_cached_t")
-    n_seeds = min(c["samples"].shape[1] for c in cached.values())
-    seed_i = st.slider("Seed", 0, n_seeds - 1, 0, key="gan_cached_seed") if n_seeds > 1 else 0
-    cols = st.columns(len(cached))
-    for i, (col, (name, c)) in enumerate(zip(cols, cached.items())):
-        s = c["summary"]
-        mix = make_dataset("custom", centres=s["mixture"]["centres"], weights=s["mixture"]["weights"],
-                           sigma=s["mixture"]["sigma"])
-        steps_c = [int(v) for v in c["steps"]]
-        t = int(np.argmin([abs(v - step_t) for v in steps_c]))  # nearest checkpoint of this run
-        col.plotly_chart(gan_plots.gan_figure(mix.sample_numpy(1000), c["samples"][t, seed_i], mix.box(),
-                                              title=f"{name}: step {steps_c[t]}", centres=mix.centres,
-                                              fake_color=gan_plots.color(i)), key=f"gan_c_fig_{i}")
-        wc = s["metrics"]["modes_well_covered"][t][seed_i]
-        col.markdown(f"**{wc}/{mix.n_modes}** modes well covered · run label: *{s['cycling']['label'][seed_i]}*")
-        col.plotly_chart(gan_plots.occupancy_figure(c["steps"], c["occupancy"][:, seed_i], title="mode occupancy",
-                                                    mark=steps_c[t]), key=f"gan_c_occ_{i}")
-    st.plotly_chart(gan_plots.curves_figure([c["steps"] for c in cached.values()],
-                                            [np.array(c["summary"]["metrics"]["modes_well_covered"])
-                                             for c in cached.values()],
-                                            list(cached), ylabel="modes well covered", mark=step_t), key="gan_c_cur")
+    st.markdown(f"**{cached.title}** (cached: no training). " + (scenes.SCENES[pick].text if pick in scenes.SCENES
+                                                                   else ""))
+    st.caption(f"Made with `{cached.meta['command']}`; training took "
+               + ", ".join(f"{a['name']} {a['cpu_seconds']:.0f} CPU-s" for a in cached.meta["arms"]) + ".")
+    draw_view(cached.view, cached.mixture, cached.box, live=False, layers=layers, lecture=lecture, run=None)
     st.stop()
 
-dataset = sb.selectbox("Dataset", DATASETS, index=DATASETS.index("four4"), key="gan_dataset")
-mixture = None
+seed_gan_defaults()
+dataset = sb.selectbox("Dataset", DATASETS, index=DATASETS.index(DEFAULT.dataset), key="gan_dataset", bind=BIND)
+mixture: Optional[Mixture] = None
 if dataset == "custom":
     up = sb.file_uploader("Centres CSV (x,y[,weight])", type=["csv", "txt"], key="gan_csv")
     if up is None:
@@ -154,113 +196,103 @@ if dataset == "custom":
         st.stop()
     try:
         cen, w = parse_csv(up.getvalue())
-        mixture = make_dataset("custom", centres=cen, weights=w, sigma=sb.number_input("σ", 0.001, 1.0, 0.02))
+        mixture = make_dataset("custom", centres=cen, weights=w, sigma=0.02)
     except ValueError as err:
         st.error(f"Bad CSV: {err}")
         st.stop()
-sigma = sb.number_input("σ (0 = literature default)", 0.0, 1.0, 0.0, format="%.3f", key="gan_sigma")
-model_name = sb.selectbox("Networks", list(MODELS), index=1, key="gan_model")
-loss = sb.selectbox("Loss", LOSSES, key="gan_loss")
-batch = int(sb.number_input("Batch size", 8, 1024, 128, step=8, key="gan_batch"))
-algos = sb.multiselect("Algorithms (side by side)", sorted(dynamics.ALGORITHMS), default=["adam", "greedy_minmax"],
-                       key="gan_algos")
+model_key = sb.selectbox("Networks", list(scenes.MODELS), index=list(scenes.MODELS).index(DEFAULT.model),
+                         format_func=scenes.MODEL_LABELS.get, key="gan_model", bind=BIND)
+algos = sb.multiselect("Algorithms (side by side)", GAN_ALGOS, default=list(DEFAULT.algorithms), key="gan_algos",
+                       bind=BIND, max_selections=4)
+steps = int(sb.number_input("Steps", 1, MAX_STEPS, DEFAULT.steps, step=100, key="gan_steps", bind=BIND))
+slow = sb.toggle("Slow motion for the first 100 steps", value=False, key="gan_slow", bind=BIND,
+                 help="One step at a time with a snapshot after each: watch collapse start.")
+if lecture:
+    sigma, loss, batch, every, seed = 0.0, DEFAULT.loss, DEFAULT.batch_size, DEFAULT.every, DEFAULT.seed
+else:
+    with sb.expander("Data, loss, batch, snapshots, seed"):
+        sigma = st.number_input("σ (0 = the dataset's default)", 0.0, 1.0, 0.0, format="%.3f", key="gan_sigma",
+                                bind=BIND)
+        loss = st.selectbox("Loss", LOSSES, key="gan_loss", bind=BIND)
+        batch = int(st.number_input("Batch size", 8, 1024, DEFAULT.batch_size, step=8, key="gan_batch", bind=BIND))
+        every = int(st.number_input("Snapshot every", 1, 1000, DEFAULT.every, step=10, key="gan_every", bind=BIND))
+        seed = int(st.number_input("Seed", 0, 10_000, DEFAULT.seed, key="gan_seed", bind=BIND))
 algorithms = []
 for name in algos:
     try:
-        algorithms.append(algorithm_controls(name, sb))
+        algorithms.append(algorithm_widgets(name, lecture, sb))
     except ValueError as err:
-        sb.error(str(err))
-steps = int(sb.number_input("Steps", 1, MAX_STEPS, 1500, step=100, key="gan_steps"))
-every = int(sb.number_input("Checkpoint every", 1, 1000, 50, step=10, key="gan_every"))
-seed = int(sb.number_input("Seed", 0, 10_000, 0, key="gan_seed"))
+        sb.error(f"{name}: {err}")
 
-cfg = GMMConfig(dataset=dataset if dataset != "custom" else "custom", sigma=sigma or None, model=MODELS[model_name],
-                loss_type=loss, batch_size=batch, seeds=(seed,), eval_n=1000)
-sig = json.dumps({"cfg": cfg.to_dict(), "algos": [a.config() for a in algorithms], "steps": steps, "every": every,
-                  "mix": None if mixture is None else mixture.config()}, sort_keys=True, default=str)
-
-c1, c2 = st.columns([1, 1])
-go_train = c1.button("Train", type="primary", key="gan_train", disabled=not algorithms)
-c2.button("Stop", key="gan_stop", help="Stops the run; what was trained so far is kept")
-
-if go_train:
-    st.session_state.pop("gan_result", None)
-    bar = st.progress(0.0, text="training…")
-    results: dict[str, GMMRun] = {}
-    st.session_state["gan_result"] = {"sig": sig, "runs": results}
-    total = steps * len(algorithms)
-    for i, algo in enumerate(algorithms):
-        def progress(step: int, i: int = i, name: str = algo.name) -> None:
-            if step % 10 == 0 or step == steps:
-                bar.progress(min(1.0, (i * steps + step) / total), text=f"{name}: step {step}/{steps}")
-
-        results[algo.name] = train(cfg, algo, steps, every=every, mixture=mixture, keep_params=True, progress=progress)
-    bar.progress(1.0, text="done")
-
-res = st.session_state.get("gan_result")
-if not res or not res["runs"]:
-    st.info("Press **Train** (about 15 s): Adam-GDA against the greedy accept/reject algorithm of Mangoubi et al. "
-            "on their four-Gaussian mixture, with their optimiser settings. GDA collapses onto one or two modes; "
-            "greedy min-max spreads its mass over all four.")
+try:
+    cfg = GMMConfig(dataset=dataset, sigma=sigma or None, model=scenes.MODELS[model_key], loss_type=loss,
+                    batch_size=batch, seeds=(seed,), eval_n=DEFAULT.eval_n)
+    _, mix = build(cfg, mixture)
+except ValueError as err:
+    st.error(str(err))
     st.stop()
-if res["sig"] != sig:
-    st.caption("The controls changed since this run; press Train to rerun.")
-runs: dict[str, GMMRun] = res["runs"]
-first = next(iter(runs.values()))
-game, mix = build(first.config, first.mixture)
 box = mix.box()
-n_ck = min(len(r.steps) for r in runs.values())
-ck_steps = [int(v) for v in first.steps[:n_ck]]
-step_t = st.select_slider("Checkpoint (iteration)", options=ck_steps, value=ck_steps[-1], key="gan_t")
-t = ck_steps.index(step_t)
-layers = st.pills("Layers", ["discriminator", "manifold", "gradients", "modes"], selection_mode="multi",
-                  default=["discriminator", "modes"], key="gan_layers")
+sig = json.dumps({"cfg": cfg.to_dict(), "algos": [a.config() for a in algorithms], "steps": steps, "every": every,
+                  "slow": slow, "mix": mix.config()}, sort_keys=True, default=str)
 
-real = mix.sample_numpy(1000)
-bank = noise_bank(first.config, torch.float64)[:200]
-cols = st.columns(len(runs))
-for i, (col, (name, run)) in enumerate(zip(cols, runs.items())):
-    z = torch.as_tensor(run.params[t]).double()
-    heat = views.d_heatmap(game, z, box, 50) if "discriminator" in layers else None
-    man = views.manifold(game, z) if "manifold" in layers else None
-    arrows = views.sample_arrows(game, z, bank) if "gradients" in layers else None
-    wc = int(run.metrics["modes_well_covered"][t, 0])
-    label = run.cycling().label[0]
-    col.plotly_chart(gan_plots.gan_figure(real, run.samples[t, 0], box, title=f"{name}: step {step_t}", heat=heat,
-                                          manifold=man, arrows=arrows, fake_color=gan_plots.color(i),
-                                          centres=mix.centres if "modes" in layers else None), key=f"gan_fig_{name}")
-    # the strict 3σ count and the visual count Mangoubi et al. used side by side: with σ = 0.01 a blob
-    # that sits visibly on a mode but is 0.1 wide fails the 3σ test
-    near = int(modes_near(run.samples[t, 0], mix, NEAR_RADIUS)[0])
-    col.markdown(f"**{wc}/{mix.n_modes}** modes well covered (3σ) · **{near}/{mix.n_modes}** hold their share "
-                 f"within {NEAR_RADIUS} of the centre · HQ {run.metrics['hq_frac'][t, 0]:.0%} · "
-                 f"run label: *{label}*" + (" · stopped early" if run.stopped else ""))
-    col.plotly_chart(gan_plots.occupancy_figure(run.steps, run.metrics["occupancy"][:, 0], title="mode occupancy",
-                                                mark=step_t), key=f"gan_occ_{name}")
+# ---- run controls (actions, not settings: they are not in the URL) ------------------------------
+run: Optional[LiveRun] = st.session_state.get(RUN_KEY)
+c = st.columns([1, 1, 1, 1, 3])
+if c[0].button("Train", type="primary", key="gan_train", disabled=not algorithms,
+               help="Train every chosen algorithm at the same time, side by side"):
+    if run is not None:
+        run.stop()
+    try:
+        run = LiveRun(cfg, algorithms, steps, options=LiveOptions(every=every, slow_motion=slow), mixture=mixture)
+        run.start()
+    except (ValueError, RuntimeError) as err:
+        st.error(str(err))
+        run = None
+    st.session_state[RUN_KEY] = run
+    st.session_state["gan_sig"] = sig
+status = None if run is None else run.status
+if status == RUNNING:
+    if c[1].button("Pause", key="gan_pause"):
+        run.pause()
+elif status in ("paused", "stopped", "ready"):
+    if c[1].button("Resume", key="gan_resume", type="primary"):
+        run.resume()
+if c[2].button("Step once", key="gan_step", disabled=run is None or status in ("done", "failed"),
+               help="Pause, then one step of every algorithm"):
+    run.step_once()
+if c[3].button("Stop", key="gan_stop", disabled=status != RUNNING and status != "paused",
+               help="End training; everything so far is kept (scrub, export, or resume)"):
+    run.stop()
+status = None if run is None else run.status
+if run is not None:
+    msg = {"running": "training…", "paused": "paused", "stopped": "stopped early: the run so far is kept",
+           "done": "done", "failed": f"failed: {run.error}", "ready": "ready"}[status]
+    cpu = " · ".join(f"{a.name} {a.seconds:.1f} CPU-s" for a in run.arms)
+    c[4].markdown(f"**{msg}** · step {run.step} / {run.steps} · {cpu}")
+    if st.session_state.get("gan_sig") != sig:
+        st.caption("The controls changed since this run; press **Train** to start a new one.")
 
-tab_m, tab_s, tab_e = st.tabs(["Metrics", "Spectrum", "Export"])
-with tab_m:
-    names = list(runs)
-    metric = st.selectbox("Metric", ["modes_well_covered", "modes_covered", "hq_frac", "rev_kl", "jsd"],
-                          key="gan_metric")
-    st.plotly_chart(gan_plots.curves_figure([runs[n].steps for n in names], [runs[n].metrics[metric] for n in names],
-                                            names, ylabel=metric, mark=step_t), key="gan_curves")
-with tab_s:
-    st.markdown("Eigenvalues of the game Jacobian $H = \\partial\\xi/\\partial z$ at the current checkpoint, on "
-                "the fixed evaluation batch. Eigenvalues with large imaginary part and small real part are "
-                "the rotation that makes simultaneous GDA cycle (Mescheder et al., *The Numerics of GANs*).")
-    if st.button("Compute eigenvalues", key="gan_eig"):
-        vals, labels, notes = [], [], []
-        for name, run in runs.items():
-            v, note = views.eigenvalues(game, torch.as_tensor(run.params[t]).double())
-            vals.append(v)
-            labels.append(name)
-            notes.append(note)
-        st.caption(notes[0] + (" (dense only for the small networks)." if "Ritz" in notes[0] else "."))
-        st.plotly_chart(gan_plots.eigen_figure(vals, labels, title=f"step {step_t}"), key="gan_eigfig")
-with tab_e:
-    gif = scatter_gif(real, np.stack([r.samples[:n_ck, 0, :400] for r in runs.values()], 1),
-                      titles=[f"step {int(s)}" for s in first.steps[:n_ck]], panel_titles=list(runs), box=box)
-    st.download_button("Download training GIF", gif, file_name="gan_2d.gif", mime="image/gif", on_click="ignore",
-                       key="gan_gif")
-    st.caption(f"{n_ck} frames, {len(gif) / 1024:.0f} KB (matplotlib blitting, shared palette: gan_demo/gif.py).")
+if run is None:
+    st.info("The real data are drawn below. Press **Train** (about 10 s on a laptop): Adam-GDA against the greedy "
+            "accept/reject algorithm of Mangoubi et al. on their four-Gaussian mixture, with their optimiser "
+            "settings, trained at the same time. GDA collapses onto one or two modes; greedy min-max spreads its "
+            "mass over all four. Or load a cached run in the sidebar.")
+    real = mix.sample_numpy(1000)
+    cols = st.columns(max(1, len(algorithms)))
+    for i, (col, a) in enumerate(zip(cols, algorithms or [None])):
+        panel(col, i, a.name if a else "data", None, real, mix, box, layers, *((17, 520) if lecture else (12, 420)),
+              title=f"{a.name if a else 'real data'}: not trained yet")
+    st.stop()
+
+live_now = status == RUNNING
+
+
+@st.fragment(run_every=REFRESH_S if live_now else None)
+def live_panels() -> None:
+    view = run.view()
+    if live_now and view.status != RUNNING:
+        st.rerun()  # training ended between two refreshes: a full rerun stops the polling and shows the scrubber
+    draw_view(view, run.mixture, run.box, live=view.status == RUNNING, layers=layers, lecture=lecture, run=run)
+
+
+live_panels()

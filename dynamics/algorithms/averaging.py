@@ -28,7 +28,12 @@ class Averaging(Algorithm):
        \qquad \text{EMA: } \bar z_n = \beta\,\bar z_{n-1} + (1-\beta)\,z_n $$
 
     The raw iterate is what the runner records as ``x``/``y``; the average is reported next to
-    it as ``traj.extras["z_avg"]``. Averaging alternating GDA on $f = xy$ converges at rate
+    it as ``traj.extras["z_avg"]``. On constrained games the default averages the base
+    algorithm's iterates *before* the runner's projection; ``projected=True`` averages the
+    projected (feasible) iterates, as Gidel et al.'s bilinear notebook does. The two agree on
+    unconstrained games; on the notebook's game ($f = xy$ with $y \in [-1, 1]$, GDA with
+    $\eta_t = 2/\sqrt{t+1}$, from $(2, 0.5)$, 100 steps) the average ends $0.05178$ from the saddle
+    projected and $0.02881$ unprojected. Averaging alternating GDA on $f = xy$ converges at rate
     $O(1/T)$ although the iterates cycle forever; averaging simultaneous GDA at a constant step
     does not converge.
 
@@ -44,10 +49,15 @@ class Averaging(Algorithm):
     base: Algorithm = hparam(AltGDA(), kind="algorithm", help="the algorithm whose iterates are averaged")
     mode: str = hparam("uniform", choices=("uniform", "ema"), help="uniform average or exponential moving average")
     beta: float = hparam(0.9, low=0.0, high=0.99999, help="EMA decay β (mode='ema')")
+    projected: bool = hparam(False, advanced=True,
+                             help="average the projected iterates (Gidel et al.'s notebook) instead of the raw steps")
 
     @property
     def second_order(self) -> bool:  # type: ignore[override]
         return self.base.second_order
+
+    def step_cost(self, game: Game) -> float:
+        return self.base.step_cost(game)
 
     def init(self, game: Game, z: Tensor) -> AveragingState:
         return AveragingState(self.base.init(game, z), z, z.new_zeros(()))
@@ -55,10 +65,11 @@ class Averaging(Algorithm):
     def step(self, game: Game, z: Tensor, state: AveragingState) -> tuple[Tensor, AveragingState]:
         z_next, base_state = self.base.step(game, z, state.base)
         n = state.n + 1
+        point = game.project(z_next) if self.projected else z_next  # (B, D)
         if self.mode == "uniform":
-            z_avg = state.z_avg + (z_next - state.z_avg) / (n + 1)
+            z_avg = state.z_avg + (point - state.z_avg) / (n + 1)
         else:
-            z_avg = self.beta * state.z_avg + (1 - self.beta) * z_next
+            z_avg = self.beta * state.z_avg + (1 - self.beta) * point
         return z_next, AveragingState(base_state, z_avg, n)
 
     def report(self, game: Game, z: Tensor, state: AveragingState) -> dict[str, Tensor]:

@@ -63,6 +63,10 @@ class CGD(GradientAlgorithm):
     tol: float = hparam(1e-12, low=0.0, high=1.0, advanced=True, help="CG stops when |r|² < tol·|b|²")
     atol: float = hparam(1e-20, low=0.0, high=1.0, advanced=True, help="CG stops when |r|² < atol")
 
+    def step_cost(self, game: Game) -> float:
+        # dense: D reverse passes for the Jacobian; CG: up to dim_y (2 dim_y general-sum) products
+        return 2.0 + game.dim if self._dense(game) else 4.0 + 2.0 * game.dim_y * (1 if game.zero_sum else 4)
+
     def _dense(self, game: Game) -> bool:
         return self.solver == "dense" or (self.solver == "auto" and game.dim <= DENSE_MAX_DIM)
 

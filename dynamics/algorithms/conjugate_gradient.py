@@ -16,7 +16,6 @@ from ..types import State, Tensor
 from ..updates import ORDERS
 
 RULES = ("FR", "PRP", "HS", "DY", "HS_DY", "FR_PRP", "HZ")
-SCHEDULES = ("constant", "sqrt", "step", "exponential")
 
 
 class CGState(NamedTuple):
@@ -47,8 +46,9 @@ class ConjugateGradient(GradientAlgorithm):
     $= \mathrm{HS} - 2\|u\|^2 g_t^\top d_{t-1}/(d_{t-1}^\top u)^2$; $\beta = 0$ where a
     denominator vanishes. This is the textbook form (the authors' toy file ascends on its first
     step, subtracts the gradient twice and aliases the previous gradient; none of that is copied).
-    Schedules: constant, ``sqrt`` $\eta/\sqrt{n+1}$, ``step`` ($\times$``decay`` every
-    ``decay_every`` steps, the "diminishing" sweeps), ``exponential`` ($\eta\,\gamma^n$). The
+    $\eta_t$ comes from the step-size schedule every algorithm shares (``schedule``: constant,
+    ``inv_sqrt`` $\eta/\sqrt{n+1}$, ``step`` $\times$``decay`` every ``decay_every`` steps as in the
+    authors' "diminishing" sweeps, ``exponential`` $\eta\,\gamma^n$, ``inv`` $\eta/(n+1)$). The
     players move simultaneously by default (``order`` alternates them, as the paper's toy). Per
     player CG is not a convergent game method on bilinear problems: on $f = xy$ with
     $\eta = 0.1$ FR and DY diverge, PRP ends near $(0.0134, -1.0109)$ after 100 steps.
@@ -68,9 +68,6 @@ class ConjugateGradient(GradientAlgorithm):
 
     rule: str = hparam("PRP", choices=RULES, help="formula for β_t")
     coef: float = hparam(1.0, low=0.0, high=1.0, help="coef multiplying the capped β_t")
-    schedule: str = hparam("constant", choices=SCHEDULES, help="learning-rate rule η_t")
-    decay: float = hparam(0.9, low=1e-6, high=1.0, advanced=True, help="factor of the step/exponential schedules")
-    decay_every: int = hparam(10000, low=1, high=10_000_000, advanced=True, help="steps between step decays")
     mu: float = hparam(2.0, low=0.0, high=100.0, advanced=True, help="μ of the HZ rule")
     order: str = hparam("simultaneous", choices=ORDERS, help="both players at once, or alternating")
 
@@ -106,33 +103,21 @@ class ConjugateGradient(GradientAlgorithm):
         beta = torch.where(first, torch.zeros_like(beta), beta)  # d_0 = −g_0
         return -g + beta[:, None] * d_prev
 
-    def _lr_factor(self, n: Tensor, like: Tensor) -> Tensor:
-        """(B, 1) multiplier of the base step at step n."""
-        nf = n.to(like.dtype)[:, None]
-        if self.schedule == "constant":
-            return torch.ones_like(nf)
-        if self.schedule == "sqrt":
-            return 1.0 / torch.sqrt(nf + 1.0)
-        if self.schedule == "step":
-            return self.decay ** torch.floor(nf / self.decay_every)
-        return self.decay ** nf
-
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         gxp, gyp = game.split(state.g_prev)
         dxp, dyp = game.split(state.d_prev)
         first = state.n == 0
-        factor = self._lr_factor(state.n, z)  # (B, 1)
         x, y = game.split(z)
 
         def move_x(w: Tensor) -> tuple[Tensor, Tensor, Tensor]:
             g = game.xi_x(w)
             d = self._direction(g, gxp, dxp, first)
-            return game.split(w)[0] + self.eta_x * factor * d, g, d
+            return game.split(w)[0] + self.eta_x * d, g, d
 
         def move_y(w: Tensor) -> tuple[Tensor, Tensor, Tensor]:
             g = game.xi_y(w)
             d = self._direction(g, gyp, dyp, first)
-            return game.split(w)[1] + self.eta_y * factor * d, g, d
+            return game.split(w)[1] + self.eta_y * d, g, d
 
         if self.order == "simultaneous":
             (x1, gx, dx), (y1, gy, dy) = move_x(z), move_y(z)
@@ -150,4 +135,4 @@ class ConjugateGradient(GradientAlgorithm):
         return z_next, CGState(game.join(gx, gy), game.join(dx, dy), state.n + 1)
 
 
-__all__ = ["ConjugateGradient", "CGState", "RULES", "SCHEDULES", "ORDERS"]
+__all__ = ["ConjugateGradient", "CGState", "RULES", "ORDERS"]

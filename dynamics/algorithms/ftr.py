@@ -56,6 +56,9 @@ class FollowTheRidge(GradientAlgorithm):
     cg_iters: int = hparam(5, low=1, high=1000, advanced=True, help="CG iterations for the ridge correction")
     tol: float = hparam(1e-12, low=0.0, high=1.0, advanced=True, help="CG stops when |r|² < tol·|b|²")
 
+    def step_cost(self, game: Game) -> float:
+        return 2.0 + (game.dim_y if self.solver != "cg" and game.dim_y <= EXACT_MAX_DIM_Y else 2.0 * self.cg_iters)
+
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         lin = linearize_xi(game, z)
         xi_x, xi_y = game.split(lin.xi)  # (B, dx), (B, dy)

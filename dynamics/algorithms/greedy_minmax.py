@@ -119,6 +119,9 @@ class GreedyMinMax(AdamOption, GradientAlgorithm):
                                "acceptance test, or the step's one minibatch throughout; auto: fresh for the "
                                "Gaussian variant (as its notebook), shared for MNIST")
 
+    def step_cost(self, game: Game) -> float:
+        return 3.0 + self.k
+
     def init(self, game: Game, z: Tensor) -> State:
         n = z.shape[0]
         zeros = torch.zeros(n, dtype=torch.long, device=z.device)

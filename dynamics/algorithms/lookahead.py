@@ -53,6 +53,9 @@ class Lookahead(Algorithm):
     def second_order(self) -> bool:  # type: ignore[override]
         return self.base.second_order
 
+    def step_cost(self, game: Game) -> float:
+        return self.base.step_cost(game)
+
     def init(self, game: Game, z: Tensor) -> LookaheadState:
         zero = z.new_zeros(())
         return LookaheadState(self.base.init(game, z), z, zero, zero)

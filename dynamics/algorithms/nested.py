@@ -32,6 +32,9 @@ class Nested(GradientAlgorithm):
     reference = "docs/algorithms.md §19; oracle: k = 5 NE z_100 = (−0.6870368339, −1.8701524375)"
     k: int = hparam(5, low=1, high=100, help="critic (max-player) steps per generator step")
 
+    def step_cost(self, game: Game) -> float:
+        return 1.0 + self.k
+
     def step(self, game: Game, z: Tensor, state: tuple) -> tuple[Tensor, tuple]:
         for _ in range(self.k):
             x, y = game.split(z)

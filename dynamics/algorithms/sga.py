@@ -33,6 +33,8 @@ class SGA(GradientAlgorithm):
     gradient descent; on $f = xy$ the rule gives $\lambda = +\lambda_0$ and SGA equals consensus
     optimization with $\gamma = \lambda_0$ ($\rho = 0.9055385138$ at $\eta = 0.1$, $\lambda_0 = 1$).
     Costs one $H\xi$ and one $H^\top\xi$ (two reverse passes over one recorded field).
+    $\lambda_0$ may be negative (the papers discuss the sign of $\lambda$): on $f = xy$ the sign rule
+    keeps it, and $\lambda_0 = -1$ spirals out with $\rho = \sqrt{(1+\eta)^2 + \eta^2}$.
 
     Defaults from the authors' code: ``reg_params`` $= 1$, ``use_signs = True`` (fed to RMSProp
     with lr $10^{-4}$ on the Gaussian grid; the plain step is used here).
@@ -46,9 +48,11 @@ class SGA(GradientAlgorithm):
 
     group = "second-order"
     second_order = True
+    cost = 4.0
     reference = "docs/algorithms.md §11; oracle: λ → +λ₀ on bilinear games, equal to consensus with γ = λ₀ on f = xy"
 
-    lam: float = hparam(1.0, low=0.0, high=100.0, help="λ₀ (reg_params), weight of the adjustment Aᵀξ")
+    lam: float = hparam(1.0, low=-100.0, high=100.0,
+                        help="λ₀ (reg_params), weight of the adjustment Aᵀξ (negative: push away from the rotation)")
     use_signs: bool = hparam(True, help="align the sign of λ with the Hamiltonian's descent (Letcher et al.)")
     normaliser: str = hparam("tensors", choices=NORMALISERS, advanced=True,
                              help="n in the sign rule: number of tensors (code) or dimension d (paper)")

@@ -57,6 +57,9 @@ class Unrolled(AdamOption, GradientAlgorithm):
     unroll_steps: int = hparam(5, low=0, high=50, help="K, simulated discriminator steps")
     beta1: float = adam_setting("beta1", 0.5)  # the authors' demo
 
+    def step_cost(self, game: Game) -> float:
+        return 3.0 * (1 + self.unroll_steps)  # K inner steps, differentiated through
+
     def init(self, game: Game, z: Tensor) -> State:
         if self.optimizer == "sgd":
             return ()

@@ -72,6 +72,9 @@ class DiracGAN(Game):
     #: this step's Monte-Carlo draws (K, 2): theta-noise and data-noise; set by sample()
     draws: Optional[Tensor] = dataclasses.field(default=None, compare=False, repr=False)
 
+    def eval_cost(self) -> float:
+        return 1.0 + self.noise_samples  # instance noise: one field evaluation per noise sample
+
     @property
     def zero_sum(self) -> bool:  # type: ignore[override]
         return self.loss_type != "nsgan"

@@ -37,6 +37,7 @@ from tqdm import tqdm
 import dynamics
 from dynamics import cli
 from dynamics.params import hparam, hparams, validate
+from dynamics.threads import configure_threads
 from gan_demo.game import LOSSES, GANGame, mix_seed
 
 from . import checkpoint as ckpt
@@ -420,6 +421,7 @@ def build_parser() -> cli.ArgumentParser:
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point: a bad argument is one line on stderr and exit code 2, checked before any data is loaded."""
     args = build_parser().parse_args(argv)
+    configure_threads()  # one torch thread unless SADDLE_TORCH_THREADS (dynamics/threads.py)
     given = list(argv) if argv is not None else sys.argv[1:]
     command = shlex.join(["python", "-m", "gan_demo.mnist.train", *given])
     if args.resume:

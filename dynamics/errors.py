@@ -1,0 +1,35 @@
+"""The engine's documented errors: every rejection of bad input is one of these.
+
+All of them subclass the builtin ``ValueError`` or ``TypeError``, so existing ``except ValueError``
+code keeps working, and each message names the argument and the values it accepts.
+
+* :class:`InvalidArgument` (``ValueError``): a value of the right type that is out of range, not
+  finite, of the wrong shape, or an unknown name/device.
+* :class:`InvalidType` (``TypeError``): a value of the wrong type (a string start, a complex or
+  integer tensor, ``seed=1.5``).
+* :class:`BudgetExceeded` (``InvalidArgument``): a run or sweep whose estimated work or memory
+  exceeds the documented budget (see ``dynamics/README.md``).
+* :class:`DeviceUnavailable` (``InvalidArgument`` and ``RuntimeError``): a device that exists in
+  torch's vocabulary but not on this machine (``cuda`` without CUDA).
+"""
+
+from __future__ import annotations
+
+
+class InvalidArgument(ValueError):
+    """A bad value for an argument of the engine's front door (the message names it)."""
+
+
+class InvalidType(TypeError):
+    """An argument of the wrong type (the message names it and the accepted types)."""
+
+
+class BudgetExceeded(InvalidArgument):
+    """The requested work or memory exceeds the engine's documented budget."""
+
+
+class DeviceUnavailable(InvalidArgument, RuntimeError):
+    """The requested device is not available on this machine."""
+
+
+__all__ = ["InvalidArgument", "InvalidType", "BudgetExceeded", "DeviceUnavailable"]

@@ -1,0 +1,70 @@
+"""The torch CPU thread policy of the app and every CLI: one intra-op thread unless asked otherwise.
+
+Why one: the networks here are small (the 2D GAN's 2×64 MLPs, a few thousand parameters), so an
+operation takes microseconds and a second OpenMP thread costs more in hand-off than it saves. When
+the cores are busy (a lecture server with several students, a machine running other jobs) the
+idle OpenMP thread spins waiting for work that a descheduled sibling holds up. Measured on a 2-core
+machine with the 2D GAN page's default comparison (Adam-GDA and greedy min-max, 300 steps each):
+
+=====================================  ===================  ====================
+condition                               1 thread            2 threads
+=====================================  ===================  ====================
+other helpers' jobs only (load ≈ 1)     1.24 s wall          18.6 s wall
+3 busy ``while True`` processes (150)   1.80 s wall          21.3 s wall
+=====================================  ===================  ====================
+
+(``bench/gan.py`` reprints these numbers; gan_demo/README.md has the full table.) Large batched
+runs on a quiet many-core machine can ask for more with ``SADDLE_TORCH_THREADS`` or ``--threads``.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Optional
+
+import torch
+
+#: the environment variable that overrides the default
+ENV = "SADDLE_TORCH_THREADS"
+#: the measured default (see the module docstring)
+DEFAULT_THREADS = 1
+MAX_THREADS = 256
+
+
+def _check(n: object, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"{what} must be an integer in [1, {MAX_THREADS}], got {n!r}")
+    return n
+
+
+def requested_threads(n: Optional[int] = None) -> int:
+    """The thread count :func:`configure_threads` would set: ``n``, else ``$SADDLE_TORCH_THREADS``, else 1.
+
+    A malformed environment value falls back to the default with a warning (a server must still
+    start); a bad ``n`` raises ``ValueError`` naming it.
+    """
+    if n is not None:
+        return _check(n, "n (torch threads)")
+    raw = os.environ.get(ENV, "").strip()
+    if raw:
+        try:
+            return _check(int(raw), ENV)
+        except ValueError:
+            warnings.warn(f"{ENV}={raw!r} is not an integer in [1, {MAX_THREADS}]; using {DEFAULT_THREADS} thread",
+                          RuntimeWarning, stacklevel=2)
+    return DEFAULT_THREADS
+
+
+def configure_threads(n: Optional[int] = None) -> int:
+    """Set torch's intra-op CPU threads from ``n``, else ``$SADDLE_TORCH_THREADS``, else 1; return it.
+
+    Cheap and idempotent: the app calls it on every script run and each CLI once at start.
+    """
+    k = requested_threads(n)
+    if torch.get_num_threads() != k:
+        torch.set_num_threads(k)
+    return k
+
+
+__all__ = ["configure_threads", "requested_threads", "DEFAULT_THREADS", "ENV"]
