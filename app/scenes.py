@@ -7,7 +7,7 @@ scene writes the widget keys (:mod:`app.widgets`), so the URL then reproduces it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .compute import AlgoConfig, GameConfig, items
@@ -26,8 +26,6 @@ class Scene:
     steps: int = 300
     seed: int = 0
     zoom: float = 1.0
-    basin_algorithm: str = ""  # which run the basin-map tab shows first (default: the first)
-    tags: tuple[str, ...] = field(default=())
 
     def game_config(self) -> GameConfig:
         return (self.game, self.game_params)

@@ -22,6 +22,7 @@ import torch
 
 from . import autodiff
 from .params import validate, values
+from .torch_internals import outside_func_transforms
 from .types import Tensor
 
 Box = tuple[tuple[float, float], tuple[float, float]]
@@ -149,7 +150,7 @@ class Game:
         if key not in cache:
             # created outside any torch.func transform: a constant made inside grad/vjp would be
             # wrapped at that transform's level and must not outlive it in the cache
-            with torch._C._DisableFuncTorch():
+            with outside_func_transforms():
                 cache[key] = {k: torch.as_tensor(v, dtype=like.dtype, device=like.device)
                               for k, v in self.arrays().items()}
         return cache[key]
