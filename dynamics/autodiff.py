@@ -166,8 +166,15 @@ class FieldLinearization:
         self._u: Optional[Tensor] = None
         self._htu: Optional[Tensor] = None
 
+    @property
+    def constant(self) -> bool:
+        """Whether the field does not depend on z here (H = 0; nothing was recorded)."""
+        return not self._out.requires_grad
+
     def vjp(self, u: Tensor) -> Tensor:
         """``H^T u`` (B, D)."""
+        if self.constant:
+            return torch.zeros_like(u)
         with torch.enable_grad():
             (r,) = torch.autograd.grad(self._out, self._z, u, retain_graph=True,
                                        create_graph=self.create_graph, allow_unused=True,
@@ -176,6 +183,8 @@ class FieldLinearization:
 
     def jvp(self, v: Tensor) -> Tensor:
         """``H v`` (B, D), by the double-backward trick."""
+        if self.constant:
+            return torch.zeros_like(v)
         with torch.enable_grad():
             if self._htu is None:
                 self._u = torch.zeros_like(self._out, requires_grad=True)
@@ -191,6 +200,8 @@ class FieldLinearization:
 
     def vjp_and_jvp(self, w: Tensor) -> tuple[Tensor, Tensor]:
         """``(H^T w, H w)`` for the same vector ``w`` (B, D) with two reverse passes (SGA's pair)."""
+        if self.constant:
+            return torch.zeros_like(w), torch.zeros_like(w)
         with torch.enable_grad():
             u = w if (self.create_graph and w.requires_grad) else w.detach().requires_grad_(True)
             (htw,) = torch.autograd.grad(self._out, self._z, u, retain_graph=True, create_graph=True,
@@ -215,6 +226,8 @@ class FieldLinearization:
         Only for tiny dimensions (FTR's and CGD's exact solves).
         """
         n, dim = self._out.shape
+        if self.constant:
+            return self._out.new_zeros(n, stop - start, self._z.shape[1])
         eye = torch.eye(dim, dtype=self._out.dtype, device=self._out.device)[start:stop]  # (k, D)
         basis = eye[:, None, :].expand(stop - start, n, dim)  # (k, B, D): e_i in every row
         with torch.enable_grad():
