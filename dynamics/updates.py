@@ -38,12 +38,17 @@ def alternate(game: Game, z: Tensor, move_x: Callable[[Tensor], Tensor], move_y:
     if order not in ALTERNATING_ORDERS:
         raise ValueError(f"order must be one of {list(ALTERNATING_ORDERS)} here, got {order!r}")
     x, y = game.split(z)
+    free = not game.constrained  # unconstrained: the moved player's block is the move itself
     if order == "x_first":
-        z = game.project(game.join(move_x(z), y))
-        x, _ = game.split(z)
+        x = move_x(z)
+        z = game.project(game.join(x, y))
+        if not free:
+            x, _ = game.split(z)
         return game.project(game.join(x, move_y(z)))
-    z = game.project(game.join(x, move_y(z)))
-    _, y = game.split(z)
+    y = move_y(z)
+    z = game.project(game.join(x, y))
+    if not free:
+        _, y = game.split(z)
     return game.project(game.join(move_x(z), y))
 
 

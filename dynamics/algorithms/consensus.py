@@ -10,9 +10,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from .gda import alternate
-
-ORDERS = ("simultaneous", "x_first", "y_first")
+from ..updates import ORDERS, alternate
 
 
 @register_algorithm("consensus")

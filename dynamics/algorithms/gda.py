@@ -33,7 +33,7 @@ class GDA(GradientAlgorithm):
     reference = "docs/algorithms.md §1, §3; oracle: |z_T| = (1+η²)^{T/2} |z_0| on f = xy"
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
-        return z - self.scale(game, game.xi(z)), state
+        return self.descend(game, z, game.xi(z)), state
 
 
 @register_algorithm("alt_gda")
