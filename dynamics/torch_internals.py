@@ -10,6 +10,8 @@ transforms meet cached constants and plain autograd:
 - :func:`in_func_transform`: whether a ``torch.func`` transform is active around the call (plain
   ``torch.autograd.grad`` must not run inside one; the GAN game then takes its ``torch.func``
   route). Uses ``torch._C._functorch.peek_interpreter_stack``.
+- :func:`is_func_wrapped`: whether a tensor is a ``torch.func`` wrapper (the bilinear game's
+  complex-number fast path needs plain memory). Uses ``torch._C._functorch.is_functorch_wrapped_tensor``.
 
 If a torch upgrade renames or changes either, ``tests/test_torch_internals.py`` fails with a
 message naming the API and the torch version, and :func:`check` raises the same message at run
@@ -23,7 +25,8 @@ from contextlib import AbstractContextManager
 import torch
 
 #: the private names this module relies on (``module path``, ``attribute``)
-PRIVATE_APIS = (("torch._C", "_DisableFuncTorch"), ("torch._C._functorch", "peek_interpreter_stack"))
+PRIVATE_APIS = (("torch._C", "_DisableFuncTorch"), ("torch._C._functorch", "peek_interpreter_stack"),
+                ("torch._C._functorch", "is_functorch_wrapped_tensor"))
 
 
 def _resolve(path: str, attr: str) -> object:
@@ -50,9 +53,14 @@ def outside_func_transforms() -> AbstractContextManager:
     return _resolve("torch._C", "_DisableFuncTorch")()  # type: ignore[operator]
 
 
+def is_func_wrapped(t: torch.Tensor) -> bool:
+    """Whether ``t`` is a ``torch.func`` wrapper (a tensor seen through grad/jvp/vmap), not plain memory."""
+    return bool(_resolve("torch._C._functorch", "is_functorch_wrapped_tensor")(t))  # type: ignore[operator]
+
+
 def in_func_transform() -> bool:
     """Whether a ``torch.func`` transform (grad, jvp, vjp, vmap) is active around this call."""
     return _resolve("torch._C._functorch", "peek_interpreter_stack")() is not None  # type: ignore[operator]
 
 
-__all__ = ["PRIVATE_APIS", "check", "in_func_transform", "outside_func_transforms"]
+__all__ = ["PRIVATE_APIS", "check", "in_func_transform", "is_func_wrapped", "outside_func_transforms"]

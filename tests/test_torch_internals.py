@@ -47,7 +47,10 @@ def test_outside_func_transforms_makes_plain_tensors():
     g = torch.func.grad(f)(torch.full((3,), 2.0))
     assert torch.equal(g, torch.ones(3))  # the constant took no part in the transform
     c = made[-1]
-    assert not torch._C._functorch.is_functorch_wrapped_tensor(c)  # plain: safe to cache
+    assert not ti.is_func_wrapped(c)  # plain: safe to cache
+    wrapped = []
+    torch.func.grad(lambda x: (wrapped.append(ti.is_func_wrapped(x)) or x * x).sum())(torch.ones(2))
+    assert wrapped == [True]
     assert torch.equal(c + 1, torch.full((3,), 2.0))
 
 

@@ -11,6 +11,7 @@ import torch
 from ..game import Game
 from ..params import hparam
 from ..registry import register_game
+from ..torch_internals import is_func_wrapped
 from ..types import Tensor
 
 MAX_DIM = 64
@@ -21,7 +22,7 @@ _SMALL_BATCH = 256
 def _pairs(z: Tensor) -> bool:
     """Whether the rows of ``z`` (B, 2) can be viewed as complex numbers x + iy (plain memory, no autograd)."""
     return (z.stride() == (2, 1) and z.storage_offset() % 2 == 0 and not z.requires_grad
-            and z.dtype in (torch.float32, torch.float64) and not torch._C._functorch.is_functorch_wrapped_tensor(z))
+            and z.dtype in (torch.float32, torch.float64) and not is_func_wrapped(z))
 
 
 def _matrix(v: object) -> tuple[tuple[float, ...], ...]:
