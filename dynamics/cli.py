@@ -191,6 +191,10 @@ def parse_value(hp: HParam, text: str, name: Optional[str] = None) -> Any:
     if hp.kind == "bool":
         return parse_bool(text, label)
     if hp.kind == "choice":
+        if "simultaneous" in hp.choices:  # an update order: old spellings through the one alias table
+            from .updates import canonical_order
+
+            text = canonical_order(str(text).strip())
         return parse_choice(text, hp.choices, label)
     if hp.kind in ("vector", "matrix"):
         return parse_array(text, hp.kind, label)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import torch
+
 from .game import Game
 from .types import Tensor
 
@@ -27,6 +29,11 @@ ORDER_ALIASES = {"sim": "simultaneous"}
 def canonical_order(value: Any) -> Any:
     """``value`` with an old spelling replaced by the current one (anything else unchanged)."""
     return ORDER_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+def axpy(x: Tensor, g: Tensor, eta: Any) -> Tensor:
+    """``x - eta * g``, one fused kernel when ``eta`` is a Python number (a (B, 1) tensor in sweeps)."""
+    return torch.add(x, g, alpha=-eta) if isinstance(eta, float) else x - eta * g
 
 
 def alternate(game: Game, z: Tensor, move_x: Callable[[Tensor], Tensor], move_y: Callable[[Tensor], Tensor],
@@ -52,4 +59,4 @@ def alternate(game: Game, z: Tensor, move_x: Callable[[Tensor], Tensor], move_y:
     return game.project(game.join(move_x(z), y))
 
 
-__all__ = ["ORDERS", "ALTERNATING_ORDERS", "ORDER_ALIASES", "canonical_order", "alternate"]
+__all__ = ["ORDERS", "ALTERNATING_ORDERS", "ORDER_ALIASES", "canonical_order", "alternate", "axpy"]

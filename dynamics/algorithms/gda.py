@@ -9,7 +9,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from ..updates import ALTERNATING_ORDERS, alternate
+from ..updates import ALTERNATING_ORDERS, alternate, axpy
 
 
 @register_algorithm("gda")
@@ -60,10 +60,10 @@ class AltGDA(GradientAlgorithm):
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         def move_x(w: Tensor) -> Tensor:
-            return game.split(w)[0] - self.eta_x * game.xi_x(w)
+            return axpy(game.split(w)[0], game.xi_x(w), self.eta_x)
 
         def move_y(w: Tensor) -> Tensor:
-            return game.split(w)[1] - self.eta_y * game.xi_y(w)
+            return axpy(game.split(w)[1], game.xi_y(w), self.eta_y)
 
         return alternate(game, z, move_x, move_y, self.order), state
 
