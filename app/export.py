@@ -1,6 +1,6 @@
 """GIF / MP4 / PNG export of animations, in the app (one click) and from the command line.
 
-The pipeline (measured in ECOSYSTEM.md §4): matplotlib Agg with **blitting** draws the static
+The pipeline (measured in docs/stack.md §4): matplotlib Agg with **blitting** draws the static
 background once and only the moving artists per frame; frames are quantised with **one shared
 palette** built from a montage of the first, middle and last frames, so Pillow's GIF writer stores
 only changed rectangles. 200 frames at 480×480 take about a second and a few hundred kB.

@@ -7,7 +7,7 @@ scene writes the widget keys (:mod:`app.widgets`), so the URL then reproduces it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .compute import AlgoConfig, GameConfig, items
@@ -26,9 +26,7 @@ class Scene:
     steps: int = 300
     seed: int = 0
     zoom: float = 1.0
-    basin_algorithm: str = ""  # which run the basin-map tab shows first (default: the first)
     look_for: str = ""  # one line for the class: what is about to happen when Play is pressed
-    tags: tuple[str, ...] = field(default=())
 
     def game_config(self) -> GameConfig:
         return (self.game, self.game_params)
@@ -84,7 +82,8 @@ SCENES: tuple[Scene, ...] = (
         "bilinear cycle into convergence, while the same momentum with simultaneous updates still diverges "
         "(and positive momentum makes both worse).",
         "bilinear",
-        (_algo("momentum", lr=0.3, beta=-0.5, order="x_first"), _algo("momentum", lr=0.3, beta=-0.5, order="sim")),
+        (_algo("momentum", lr=0.3, beta=-0.5, order="x_first"),
+         _algo("momentum", lr=0.3, beta=-0.5, order="simultaneous")),
         steps=300, zoom=1.4,
         look_for='With β = −0.5 the alternating run spirals into ★; the simultaneous one spirals out.',
     ),

@@ -30,8 +30,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import dynamics  # noqa: E402
 from dynamics.threads import configure_threads  # noqa: E402
 from gan_demo.game import GANGame, mix_seed, module_from_flat  # noqa: E402
@@ -145,13 +143,14 @@ def default_scene(steps: int) -> None:
 def _scene_child(threads: int, steps: int) -> str:
     """The default comparison in a fresh process with ``threads`` torch threads: 'wall cpu'."""
     root = str(Path(__file__).resolve().parents[1])
-    code = (f"import sys,time; sys.path.insert(0,{root!r})\n"
+    code = ("import time\n"
             f"from dynamics.threads import configure_threads; configure_threads({threads})\n"
             "from gan_demo.scenes import SCENES; from gan_demo.live import LiveRun, LiveOptions\n"
             f"s=SCENES['default']; r=LiveRun(s.config(), s.make_algorithms(), {steps}, options=LiveOptions(every=50))\n"
             "w,c=time.perf_counter(),time.process_time(); r.run_to_end()\n"
             "print(f'{time.perf_counter()-w:.2f} {time.process_time()-c:.2f}')\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1200, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1200, check=True,
+                         cwd=root)
     return out.stdout.split()
 
 

@@ -8,13 +8,7 @@ comparisons and the shipped cached runs in :mod:`gan_demo.scenes`; the figures i
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any, Optional
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # the page also runs standalone (AppTest.from_file)
-    sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402

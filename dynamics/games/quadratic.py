@@ -28,7 +28,7 @@ class Quadratic(Game):
     $M = \begin{pmatrix} P & B \\ -B^\top & Q \end{pmatrix}$ (give ``P``, ``B``, ``Q``).
     The origin is the critical point. It is a strict local Nash point iff $a > 0$ and $c > 0$,
     a strict local minimax point (Jin et al. 2020) iff $c > 0$ and $a + b^2/c > 0$, and the GDA
-    flow is stable there iff $a + c > 0$ and $ac + b^2 > 0$ (ALGORITHMS.md §0).
+    flow is stable there iff $a + c > 0$ and $ac + b^2 > 0$ (docs/algorithms.md §0).
 
     Presets: ``strongly_convex_concave`` (1, 1, 1); ``convex_concave`` (0, 1, 0.5);
     ``nonconvex_concave`` (−1, 2, 1: a local minimax point where GDA is unstable);
