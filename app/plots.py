@@ -532,7 +532,7 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
         right = main_dom + 0.12
         menus = [dict(menu, x=right, y=1.0, pad=dict(t=0, r=4), buttons=play_buttons + speed_buttons),
                  dict(menu, x=right, y=1.0, pad=dict(t=style.font * 2 + 20, r=4), buttons=step_buttons)]
-        legend = dict(orientation="v", x=right, xanchor="left", y=1.0 - (style.font * 4 + 50) / style.height,
+        legend = dict(orientation="v", x=right, xanchor="left", y=1.0 - (style.font * 4 + 64) / style.height,
                       yanchor="top", font=dict(size=style.font), bgcolor="rgba(255,255,255,0)")
         slider_pad, bottom_margin, top_margin = tick_band, tick_band + style.font * 2 + 40, 12
     else:
