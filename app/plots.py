@@ -348,11 +348,13 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
 
     The static figure shows the whole paths (so a screenshot tells the story). Play replays them
     frame by frame; Pause, the step slider and the ↺ / ◀ / ▶ step buttons move through the frames.
-    Frames touch only scatter traces (paths, heads, exit arrows, cursors): the landscape is a layout
-    image and never part of a frame, so it stays through any sequence of Play, Pause, scrubbing and
-    clicks. Each path is split into chunks of about √n vertices whose full data is sent once; a
-    frame only switches chunks on or off (opacity) and sends the unfinished chunk, so the payload grows like
-    frames·√n instead of frames·n. Paths are clipped to the box with an arrow where they leave it.
+    Frames change only scatter traces (paths, heads, exit arrows, cursors); every other trace gets
+    an empty update (a trace a transition skips loses its SVG node), and f itself is a layout image,
+    which transitions never touch. So the landscape stays through any sequence of Play, Pause,
+    scrubbing and clicks. Each path is split into chunks of about 2.5·√n vertices whose full data is
+    sent once; a frame only switches chunks on or off (opacity) and sends the unfinished chunk, so
+    the payload grows like frames·√n instead of frames·n. Paths are clipped to the box with an arrow
+    where they leave it.
     ``click_grid`` > 0 adds an invisible n×n grid of clickable points (clicking one sets the start).
     """
     style = Style.of(lecture)
