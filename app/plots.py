@@ -38,7 +38,7 @@ class Style:
 
     @staticmethod
     def of(lecture: bool) -> Style:
-        return Style(font=20, line=4.5, marker=13, height=520) if lecture else Style(height=600)
+        return Style(font=20, line=4.5, marker=13, height=500) if lecture else Style(height=600)
 
 
 def color(i: int) -> str:
@@ -126,7 +126,8 @@ def _axes(fig: go.Figure, field: FieldGrid, style: Style, title: str = "") -> No
     )
     fig.layout.xaxis.update(range=[x_lo, x_hi], title_text="x (min player)" if field.planar else "x₁ (min player)",
                             constrain="domain", showgrid=False, zeroline=False, mirror=True, showline=True,
-                            linecolor="#444", ticks="outside")
+                            linecolor="#444", ticks="outside",
+                            constraintoward="right")  # a square plot hugs its colour bar on the right
     square = 0.5 <= (y_hi - y_lo) / max(x_hi - x_lo, 1e-12) <= 2.0  # equal aspect unless the box is lopsided
     fig.layout.yaxis.update(range=[y_lo, y_hi], title_text="y (max player)" if field.planar else "y₁ (max player)",
                             scaleanchor="x" if square else None, scaleratio=1, constrain="domain", showgrid=False,
@@ -372,7 +373,7 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
     if panels and lecture:
         # projector layout: the plot left; buttons, legend and one metric panel right of it
         fig = make_subplots(rows=2, cols=2, specs=[[{"rowspan": 2}, None], [None, {}]], column_widths=[0.56, 0.44],
-                            row_heights=[0.5, 0.5], horizontal_spacing=0.14, vertical_spacing=0.14,
+                            row_heights=[0.56, 0.44], horizontal_spacing=0.16, vertical_spacing=0.14,
                             subplot_titles=["", panels[0][2]])
         main_dom = 0.56 - 0.07
     elif panels:
