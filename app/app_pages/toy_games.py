@@ -27,7 +27,7 @@ def _set_start_from_click() -> None:
 sb = st.sidebar
 if lecture_mode.remembered():
     # projector layout: the few controls a lecturer needs sit above the plot, the sidebar is folded away
-    row = st.columns([4, 4, 5, 2.6], vertical_alignment="bottom")
+    row = st.columns([4, 4, 4.6, 3], vertical_alignment="bottom")
     lecture = ui.lecture_toggle(row[3])
 else:
     row = None
