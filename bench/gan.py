@@ -142,31 +142,34 @@ def default_scene(steps: int) -> None:
           f"{res[rows[0][0]][1] / e:.2f}")
 
 
-def _scene_child(threads: int, steps: int) -> str:
-    """The default comparison in a fresh process with ``threads`` torch threads: 'wall cpu'."""
+def _scene_child(threads: int, steps: int, timeout: float) -> str:
+    """The default comparison in a fresh process with ``threads`` torch threads: 'wall / CPU' seconds."""
     root = str(Path(__file__).resolve().parents[1])
     code = (f"import sys,time; sys.path.insert(0,{root!r})\n"
             f"from dynamics.threads import configure_threads; configure_threads({threads})\n"
             "from gan_demo.scenes import SCENES; from gan_demo.live import LiveRun, LiveOptions\n"
             f"s=SCENES['default']; r=LiveRun(s.config(), s.make_algorithms(), {steps}, options=LiveOptions(every=50))\n"
             "w,c=time.perf_counter(),time.process_time(); r.run_to_end()\n"
-            "print(f'{time.perf_counter()-w:.2f} {time.process_time()-c:.2f}')\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1200, check=True)
-    return out.stdout.split()
+            "print(f'{time.perf_counter()-w:.2f} / {time.process_time()-c:.2f}')\n")
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
+                             check=True)
+    except subprocess.TimeoutExpired:
+        return f"> {timeout:.0f} (killed)"
+    return out.stdout.strip()
 
 
-def thread_policy(steps: int, busy: int) -> None:
+def thread_policy(steps: int, busy: int, timeout: float) -> None:
     print(f"\n## 2. Thread policy: the default comparison, {steps} steps, fresh process per cell (wall s / CPU s)")
-    print(f"{'condition':<36} {'1 thread':>16} {'2 threads':>16}")
     for label, n_busy in (("as the machine is now", 0), (f"+ {busy} busy 'while True' processes", busy)):
         hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n_busy)]
         try:
-            cells = [_scene_child(t, steps) for t in (1, 2)]
+            for t in (1, 2):
+                print(f"{label:<36} {t} thread(s): {_scene_child(t, steps, timeout)}", flush=True)
         finally:
             for h in hogs:
                 h.kill()
                 h.wait()
-        print(f"{label:<36} " + " ".join(f"{w:>7} / {c:<6}" for w, c in cells), flush=True)
 
 
 def vmap_vs_sequential(seeds: int, steps: int) -> None:
@@ -197,6 +200,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: the app's policy)")
     p.add_argument("--busy", type=int, default=3, help="busy processes for the loaded thread measurement")
     p.add_argument("--sections", default="123", help="which sections to run, e.g. 13")
+    p.add_argument("--thread-steps", type=int, default=150, help="steps of each thread-policy cell")
+    p.add_argument("--cell-timeout", type=float, default=300.0, help="seconds before a thread-policy cell is killed")
     a = p.parse_args()
     n = configure_threads(a.threads)
     steps = 300 if a.quick else SCENES["default"].steps
@@ -205,7 +210,7 @@ def main() -> None:
     if "1" in a.sections:
         default_scene(steps)
     if "2" in a.sections:
-        thread_policy(min(steps, 300), a.busy)
+        thread_policy(a.thread_steps, a.busy, a.cell_timeout)
     if "3" in a.sections:
         vmap_vs_sequential(8 if a.quick else 16, 20 if a.quick else 40)
 
