@@ -42,6 +42,9 @@ MAX_STEPS = 20_000
 MAX_ARMS = 6
 #: steps per arm between two looks at the pause/stop flags (small: a click answers within ~0.1 s)
 CHUNK = 10
+#: while training, a fresh picture of every arm at least this often (seconds), between the scheduled
+#: snapshots: the page shows it but it is not recorded, so what is recorded never depends on timing
+LIVE_EVERY_S = 0.25
 #: at most this many workers train at once in one server process (each one is a CPU-bound thread)
 MAX_WORKERS = 4
 _workers = threading.BoundedSemaphore(MAX_WORKERS)
@@ -114,6 +117,7 @@ class LiveView:
     arms: dict[str, list[Snapshot]]
     diverged: dict[str, bool]
     error: Optional[str]
+    latest: dict[str, Snapshot] = field(default_factory=dict)  # newest picture per arm (recorded or live)
 
     def snapshot_steps(self) -> list[int]:
         """Steps every arm has a snapshot for (the scrubber's options)."""
@@ -157,6 +161,8 @@ class LiveRun:
         self._go = threading.Event()  # set: the worker may step
         self._quit = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self._live: dict[str, Snapshot] = {}  # unrecorded pictures taken while training (LIVE_EVERY_S)
+        self._live_at = 0.0
         for arm in self.arms:
             self._snapshot(arm)
 
@@ -246,9 +252,13 @@ class LiveRun:
     def view(self) -> LiveView:
         """A consistent copy for drawing (the lists are copied; snapshots are never mutated)."""
         with self._lock:
+            latest = {}
+            for a in self.arms:
+                live = self._live.get(a.name)
+                latest[a.name] = live if live is not None and live.step > a.snapshots[-1].step else a.snapshots[-1]
             return LiveView(status=self.status, steps=self.steps, step=self.step,
                             arms={a.name: list(a.snapshots) for a in self.arms},
-                            diverged={a.name: a.diverged for a in self.arms}, error=self.error)
+                            diverged={a.name: a.diverged for a in self.arms}, error=self.error, latest=latest)
 
     def params_at(self, name: str, step: int) -> Optional[np.ndarray]:
         """The iterate (S, D) of arm ``name`` at snapshot ``step`` (None if there is no such snapshot)."""
@@ -293,6 +303,9 @@ class LiveRun:
                     if not more or self.finished:
                         self.status = DONE
                         break
+                    if time.monotonic() - self._live_at >= LIVE_EVERY_S:
+                        self._live = {a.name: self._picture(a) for a in self.arms}
+                        self._live_at = time.monotonic()
                 if slow:
                     time.sleep(self.options.slow_delay)
         except Exception as err:  # a worker must never die silently: the page shows this
@@ -337,6 +350,13 @@ class LiveRun:
                 self._snapshot(arm)
 
     def _snapshot(self, arm: Arm, step: Optional[int] = None, z: Optional[torch.Tensor] = None) -> None:
+        """Record a snapshot (and the iterate) of ``arm`` at ``step``."""
+        z = arm.z if z is None else z
+        arm.snapshots.append(self._picture(arm, step, z))
+        arm.params.append(z.detach().cpu().numpy().copy())
+
+    def _picture(self, arm: Arm, step: Optional[int] = None, z: Optional[torch.Tensor] = None) -> Snapshot:
+        """What the page draws for ``arm`` at ``step`` (default: where it is now)."""
         step = arm.step if step is None else step
         z = arm.z if z is None else z
         game, o = arm.game, self.options
@@ -350,12 +370,11 @@ class LiveRun:
         _, _, heat = views.d_heatmap(game, zr, self.box, o.heat_n)
         man = views.manifold(game, zr)
         a_pts, a_dirs = views.sample_arrows(game, zr, self.bank[: o.arrows])
-        arm.snapshots.append(Snapshot(
+        return Snapshot(
             step=int(step), samples=pts[: o.shown].astype(np.float32), heat=heat.astype(np.float32),
             manifold=man.astype(np.float32), arrow_pts=a_pts.astype(np.float32),
             arrow_dirs=a_dirs.astype(np.float32), metrics=met,
-            near=int(metrics.modes_near(finite, self.mixture, NEAR_RADIUS)[0])))
-        arm.params.append(z.detach().cpu().numpy().copy())
+            near=int(metrics.modes_near(finite, self.mixture, NEAR_RADIUS)[0]))
 
 
 __all__ = ["LiveRun", "LiveOptions", "LiveView", "Snapshot", "Arm", "arm_names", "NEAR_RADIUS",

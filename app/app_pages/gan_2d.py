@@ -104,8 +104,12 @@ def draw_view(view: LiveView, mix: Mixture, box: tuple, *, live: bool, layers: l
     cols = st.columns(len(names))
     for i, (col, name) in enumerate(zip(cols, names)):
         snaps = view.arms[name]
-        snap = snaps[-1] if step_t is None else next(s for s in snaps if s.step == step_t)
-        upto = [s for s in snaps if s.step <= snap.step]
+        if step_t is None:  # live: the newest picture, recorded or not
+            snap = view.latest.get(name, snaps[-1])
+            upto = snaps + ([snap] if snap.step > snaps[-1].step else [])
+        else:
+            snap = next(s for s in snaps if s.step == step_t)
+            upto = [s for s in snaps if s.step <= snap.step]
         panel(col, i, name, snap, real, mix, box, layers, font, size, f"{name}: iteration {snap.step}")
         m = snap.metrics
         col.markdown(f"**{int(m['modes_well_covered'])}/{mix.n_modes}** modes well covered (3σ) · "
