@@ -282,7 +282,7 @@ if run is not None and st.session_state.get("gan_sig") != sig:
     st.caption("The controls changed since this run; press **Train** to start a new one.")
 
 if run is None:
-    st.info("The real data are drawn below. Press **Train** (about 10 s on a laptop): Adam-GDA against the greedy "
+    st.info("The real data are drawn below. Press **Train** (6–12 s of one core): Adam-GDA against the greedy "
             "accept/reject algorithm of Mangoubi et al. on their four-Gaussian mixture, with their optimiser "
             "settings, trained at the same time. GDA collapses onto one or two modes; greedy min-max spreads its "
             "mass over all four. Or load a cached run in the sidebar.")
