@@ -97,10 +97,11 @@ class Snapshot:
 
     step: int
     samples: np.ndarray  # (n, 2) generated points on the noise bank
-    heat: np.ndarray  # (H, H) σ(D) on the grid, indexed [iy, ix]
-    manifold: np.ndarray  # (L, M, 2) image of a latent grid
-    arrow_pts: np.ndarray  # (k, 2) generated points carrying an arrow
-    arrow_dirs: np.ndarray  # (k, 2) -∂(generator loss)/∂u at those points
+    # the layers below are None for runs read from a CLI folder, which keep samples and metrics only
+    heat: Optional[np.ndarray]  # (H, H) σ(D) on the grid, indexed [iy, ix]
+    manifold: Optional[np.ndarray]  # (L, M, 2) image of a latent grid
+    arrow_pts: Optional[np.ndarray]  # (k, 2) generated points carrying an arrow
+    arrow_dirs: Optional[np.ndarray]  # (k, 2) -∂(generator loss)/∂u at those points
     metrics: dict[str, Any]  # coverage of all eval samples: scalars + "occupancy" (K,)
     near: int  # modes holding their share within NEAR_RADIUS (the visual proxy)
 

@@ -8,6 +8,7 @@ comparisons and the shipped cached runs in :mod:`gan_demo.scenes`; the figures i
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -34,6 +35,7 @@ BIND = widgets.BIND
 RUN_KEY = "gan_live"  # the LiveRun of this session
 REFRESH_S = 0.4  # live panels redraw this often while training (>= 2 per second)
 MAX_STEPS = 5000
+RUNS_DIR = Path(os.environ.get("SADDLE_RUNS_DIR", ROOT / "runs"))  # where CLI runs are looked for
 LAYERS = ["discriminator", "manifold", "gradients", "modes"]
 METRICS = ["modes_well_covered", "modes_covered", "hq_frac", "rev_kl", "jsd"]
 DEFAULT = scenes.SCENES["default"]
@@ -183,15 +185,21 @@ st.title("2D GAN: mode collapse and mode cycling")
 
 if source == "Load a cached run":
     shipped = scenes.shipped()
-    if not shipped:
-        st.info("No cached runs under `checkpoints/gan2d/`. Write one with "
+    # plus folders written by `python -m gan_demo.gmm --out runs/NAME` (samples and metrics only)
+    cli = {f"runs/{p.parent.name}": p.parent for p in sorted(RUNS_DIR.glob("*/metrics.json"))[:200]
+           if (p.parent / "snapshots.npz").is_file()} if RUNS_DIR.is_dir() else {}
+    if not shipped and not cli:
+        st.info("No cached runs under `checkpoints/gan2d/` or `runs/`. Write one with "
                 "`python -m gan_demo.scenes --scene default --out checkpoints/gan2d/default`.")
         st.stop()
-    pick = sb.selectbox("Cached run", list(shipped), key="gan_cached", bind=BIND,
+    pick = sb.selectbox("Cached run", list(shipped) + list(cli), key="gan_cached", bind=BIND,
                         format_func=lambda k: scenes.SCENES[k].title if k in scenes.SCENES else k)
     try:
-        cached = st.cache_resource(scenes.load_run, show_spinner=False)(shipped[pick])
-    except (OSError, ValueError, KeyError) as err:
+        if pick in shipped:
+            cached = st.cache_resource(scenes.load_run, show_spinner=False)(shipped[pick])
+        else:
+            cached = st.cache_resource(scenes.load_cli_run, show_spinner=False)(cli[pick])
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
         st.error(f"Could not read the cached run {pick!r}: {err}")
         st.stop()
     st.markdown(f"**{cached.title}** (cached: no training). " + (scenes.SCENES[pick].text if pick in scenes.SCENES
