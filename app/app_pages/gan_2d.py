@@ -111,7 +111,7 @@ def draw_view(view: LiveView, mix: Mixture, box: tuple, *, live: bool, layers: l
             upto = snaps + ([snap] if snap.step > snaps[-1].step else [])
         else:
             snap = next(s for s in snaps if s.step == step_t)
-            upto = [s for s in snaps if s.step <= snap.step]
+            upto = snaps  # the whole run, with a mark where the scrubber is
         panel(col, i, name, snap, real, mix, box, layers, font, size, f"{name}: iteration {snap.step}")
         m = snap.metrics
         col.markdown(f"**{int(m['modes_well_covered'])}/{mix.n_modes}** modes well covered (3σ) · "
