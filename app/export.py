@@ -194,13 +194,17 @@ class ToyAnimation:
         It draws the contour of f, the flow, the equilibrium, and each algorithm's path growing frame by frame
         (``diverged at step k`` shown where it happens).
         """
+        from .formula_view import game_title, with_star
+
         runs = self.runs()
         field = compute.field_grid(self.game_cfg, n=120, m=15, box=self.box)
-        return functools.partial(_toy_setup, field=field, runs=runs, n_frames=n_frames, lecture=self.lecture)
+        field, _ = with_star(field, self.game_cfg, self.x0, self.y0)
+        return functools.partial(_toy_setup, field=field, runs=runs, n_frames=n_frames, lecture=self.lecture,
+                                 heading=game_title(self.game_cfg) if self.game_cfg[0] == "formula" else "")
 
 
 def _toy_setup(fig: Figure, *, field: compute.FieldGrid, runs: list[compute.Run], n_frames: int,
-               lecture: bool) -> Draw:
+               lecture: bool, heading: str = "") -> Draw:
     big = lecture
     fs = 13 if big else 9
     lw = 3.5 if big else 2.0
@@ -251,7 +255,8 @@ def _toy_setup(fig: Figure, *, field: compute.FieldGrid, runs: list[compute.Run]
     def draw(i: int) -> list[Any]:
         k = int(frame_rec[min(max(i, 0), n_frames - 1)])
         out: list[Any] = [title]
-        title.set_text(f"step {int(steps_of[min(k, len(steps_of) - 1)])}")
+        step_text = f"step {int(steps_of[min(k, len(steps_of) - 1)])}"
+        title.set_text(f"{heading}   ·   {step_text}" if heading else step_text)
         for run, ln, hd, mk, tx in zip(runs, lines, heads, marks, notes):
             kk = min(k, len(run.xy) - 1)
             pre = run.xy[: kk + 1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import plots, ui, widgets
+from app import formula_view, plots, ui, widgets
 
 CHART_KEY = "traj_chart"
 
@@ -46,6 +46,7 @@ if not algo_cfgs:
 try:
     box = ui.zoomed_box(game_cfg, zoom)
     field = ui.field_grid(game_cfg, box)
+    field, star_note = formula_view.with_star(field, game_cfg, x0, y0)  # typed games: Newton from the start
     runs = [ui.simulate(game_cfg, a, x0, y0, steps, seed) for a in algo_cfgs]
 except (ValueError, RuntimeError) as err:
     ui.error_box(err)
@@ -67,7 +68,8 @@ with tabs[0]:
         left.plotly_chart(fig, key=CHART_KEY, on_select=_set_start_from_click, selection_mode="points",
                           theme=None, config={"displaylogo": False})
         left.caption("Press ▶ Play (½× slower, 4× faster), drag the step slider to scrub. "
-                     "Click anywhere on the plot to start from there. Arrows: the flow −ξ; ★ the equilibrium.")
+                     "Click anywhere on the plot to start from there. Arrows: the flow −ξ; ★ the equilibrium."
+                     + (f" {star_note}" if star_note else ""))
         right.plotly_chart(plots.metrics_figure(runs, lecture=lecture, vertical=True), key="metrics_chart",
                            theme=None, config={"displaylogo": False})
 
