@@ -205,6 +205,8 @@ def formula_input(owner: str, hp: dynamics.HParam, label: str, container: Any) -
     k = key(owner, hp.name)
     text = container.text_input(label, key=k, help=f"{hp.help}. {FORMULA_HELP}", bind=BIND,
                                 max_chars=formula.MAX_LENGTH, value=hp.default or "")
+    if hp.optional and not text.strip():
+        return None  # an optional formula left empty keeps its default (g: the zero-sum -f)
     try:
         formula.parse(text)
     except formula.FormulaError as err:
