@@ -90,7 +90,9 @@ def _step_fns(lib: Any) -> dict[str, Callable]:
 _TORCH, _NUMPY = _step_fns(torch), _step_fns(np)
 
 
-def torch_loop(name: str, x: torch.Tensor, y: torch.Tensor, steps: int, eta: float) -> tuple[torch.Tensor, torch.Tensor]:
+def torch_loop(
+    name: str, x: torch.Tensor, y: torch.Tensor, steps: int, eta: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Final (x, y), each (B,), after ``steps`` updates on torch tensors (nothing recorded)."""
     step, s = _TORCH[name], None
     for _ in range(steps):
