@@ -118,3 +118,24 @@ def test_cg_paper_scene_is_one_click_away_and_reaches_the_saddle() -> None:
     f_dim = (1 + diminishing.xy[-1, 0] ** 2) * (100 - diminishing.xy[-1, 1] ** 2)
     assert 99.9 < f_const <= 100.0 and f_dim < 95.0  # the numbers the scene's text quotes
     assert game.equilibrium() == ((0.0,), (0.0,))
+
+
+def test_spectrum_page_on_a_typed_game() -> None:
+    """The formula box is on the Spectrum page too (the shared game selector); the eigenvalues of
+    H at the Newton stationary point of the CG paper's game are the closed-form ones."""
+    at = ok(app(game="formula", **{"formula.f": "(1 + x**2)*(100 - y**2)"}))
+    ok(at.switch_page("app_pages/spectrum.py").run())
+    assert at.text_input(key="formula.f").value == "(1 + x**2)*(100 - y**2)"
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    ev = [d for d in spec["data"] if (d.get("name") or "").startswith("eig(H)")][0]
+    # H at the saddle (0, 0): diag(f_xx, -f_yy) = diag(200, 2)
+    assert sorted(_arr(ev["x"])) == pytest.approx([2.0, 200.0]) and _arr(ev["y"]) == pytest.approx([0.0, 0.0])
+
+
+def _arr(v) -> np.ndarray:
+    """A Plotly JSON array: a list, or plotly's typed array ``{"dtype", "bdata"}``."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).astype(float)
+    return np.asarray(v, dtype=float)
