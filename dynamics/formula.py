@@ -129,6 +129,7 @@ class Formula:
     dim_y: int
     vector_x: bool
     vector_y: bool
+    size: int  # tree nodes (numbers, names, operators, calls): the cost of one evaluation
     _fn: Compiled
 
     def __call__(self, x: Tensor, y: Tensor) -> Tensor:
@@ -389,7 +390,7 @@ def parse(text: str) -> Formula:
     vx = comp.style.get("x", (False, ""))[0]
     vy = comp.style.get("y", (False, ""))[0]
     return Formula(text=text, names=frozenset(comp.names), dim_x=dim("x"), dim_y=dim("y"),
-                   vector_x=vx, vector_y=vy, _fn=fn)
+                   vector_x=vx, vector_y=vy, size=comp.nodes, _fn=fn)
 
 
 __all__ = ["FormulaError", "Formula", "parse", "FUNCTIONS", "VARIADIC", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH",

@@ -76,6 +76,7 @@ def test_dimensions_and_names() -> None:
     assert f.names == {"x1", "x3", "y2"}
     g = parse("x**2")
     assert (g.dim_x, g.dim_y, g.vector_x) == (1, 0, False)
+    assert g.size == 3 and parse("exp(x) + 2*3").size == 6  # nodes, constants folded after counting
 
 
 # (text, a fragment of the message, the 1-based column the caret points at)
