@@ -139,3 +139,11 @@ def _arr(v) -> np.ndarray:
 
         return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).astype(float)
     return np.asarray(v, dtype=float)
+
+
+def test_cg_scene_keeps_its_schedules_in_lecture_mode() -> None:
+    scene = scenes.BY_KEY["cg_paper_rates"]
+    at = ok(app(lecture="true"))
+    ok(at.selectbox(key="scene").select(scene.key).run())
+    got = names(at)
+    assert any(n.startswith("conjugate_gradient (η=0.004, inv_sqrt)") for n in got), got
