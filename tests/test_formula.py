@@ -121,6 +121,8 @@ REFUSED: list[tuple[str, str, int]] = [
     ("(" * 150 + "x" + ")" * 150, "nested too deeply", None),
     ("-" * 500 + "x", "nested too deeply", None),
     ("x" + "+x" * 450, "more than 400", 1),
+    ("q" * 900, "unknown name 'qqqqqqqqqqqqqqqqqqqqqqq…'", 1),
+    ("x17" + "7" * 500, "coordinates per player", 1),
     ("(lambda: 0)()", "only the listed functions can be called", 2),
     ("getattr(x, 'y')", "unknown function 'getattr'", 1),
     ("{}", "a dict", 1),
