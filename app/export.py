@@ -184,9 +184,16 @@ class ToyAnimation:
     seed: int = 0
     box: Optional[tuple[tuple[float, float], tuple[float, float]]] = None
     lecture: bool = False
+    title: str = ""  # e.g. the scene's title; default: the game's name
 
     def runs(self) -> list[compute.Run]:
-        return [compute.simulate(self.game_cfg, a, self.x0, self.y0, self.steps, self.seed) for a in self.algo_cfgs]
+        """The runs, labelled as in the app (twins of one algorithm say what differs)."""
+        from dataclasses import replace
+
+        from .labels import distinct_labels
+
+        runs = [compute.simulate(self.game_cfg, a, self.x0, self.y0, self.steps, self.seed) for a in self.algo_cfgs]
+        return [replace(r, label=lab) for r, lab in zip(runs, distinct_labels(list(self.algo_cfgs)))]
 
     def setup(self, n_frames: int) -> Setup:
         """The pluggable renderer (a ``setup`` function) for this scene.

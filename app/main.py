@@ -24,7 +24,10 @@ PAGES = [
     ("algorithms.py", "Algorithms", ":material/menu_book:", "algorithms"),
 ]
 
-st.set_page_config(page_title="Saddle: min-max dynamics lab", page_icon=":material/blur_circular:", layout="wide")
+from app import lecture  # noqa: E402  (after the sys.path fix above)
+
+st.set_page_config(page_title="Saddle: min-max dynamics lab", page_icon=":material/blur_circular:", layout="wide",
+                   initial_sidebar_state=lecture.sidebar_state())  # folded away in lecture mode
 pages = [st.Page(PAGES_DIR / f, title=t, icon=i, url_path=u, default=(f == "toy_games.py"))
          for f, t, i, u in PAGES]
 page = st.navigation(pages, position="top")

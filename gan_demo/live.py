@@ -99,7 +99,7 @@ class Arm:
     rng_state: Optional[torch.Tensor] = None
     step: int = 0
     diverged: bool = False
-    seconds: float = 0.0  # CPU time of this arm's steps (process CPU, so the other arm's steps do not count)
+    seconds: float = 0.0  # CPU time of this arm's steps and snapshots (thread CPU time of the worker)
     snapshots: list[Snapshot] = field(default_factory=list)
     params: list[np.ndarray] = field(default_factory=list)  # (D,) per snapshot, for the spectrum tab
 
@@ -321,11 +321,11 @@ class LiveRun:
             if self._due(step):
                 self._snapshot(arm, step, z)
 
-        c0 = time.process_time()
+        c0 = time.thread_time()  # this worker thread only: the page drawing in another thread does not count
         traj = dynamics.run(arm.game, arm.algorithm, arm.z, steps=k, dtype=self.dtype, record_every=k,
                             state=arm.state, rng_state=arm.rng_state, start_step=arm.step, callback=callback,
                             metrics=False)
-        arm.seconds += time.process_time() - c0
+        arm.seconds += time.thread_time() - c0
         arm.z, arm.state, arm.rng_state = traj.z_final, traj.state, traj.rng_state
         arm.step += k
         arm.diverged = arm.diverged or bool(traj.diverged.any())

@@ -187,7 +187,7 @@ def modes_near(samples: np.ndarray, mixture: Mixture, radius: float) -> np.ndarr
 
 
 #: visual criterion (:func:`modes_visual`): a clump is a disc of radius VISUAL_RHO ...
-VISUAL_RHO = 0.1
+VISUAL_RHO = 0.15
 #: ... centred within VISUAL_NEAR of the mode's centre ...
 VISUAL_NEAR = 0.25
 #: ... holding at least this share of all samples ...
@@ -203,7 +203,7 @@ def visual_clumps(samples: np.ndarray, mixture: Mixture, *, rho: float = VISUAL_
     """(S, K) bool: whether the scatter shows a clump at mode k (the visual criterion).
 
     Mangoubi et al. counted modes by looking at scatter plots. This is what "I see a clump there"
-    means here, in numbers a reader can check: some disc of radius ``rho`` (0.1, a dot on a plot
+    means here, in numbers a reader can check: some disc of radius ``rho`` (0.15, a dot on a plot
     of the [-1.5, 1.5]² box) centred within ``near`` (0.25) of the mode's centre holds at least
     ``min_share`` (2 %) of all samples, and at least ``contrast`` (1.5) times as many as the ring
     of radius ``rho``..``2 rho`` around it (a peak, not a stretch of trail or a diffuse cloud).
@@ -212,8 +212,10 @@ def visual_clumps(samples: np.ndarray, mixture: Mixture, *, rho: float = VISUAL_
     trail of samples joins it to another mode (the strict 3σ test of :func:`coverage` rejects
     a blob that is 0.1 wide); a diffuse cloud over a mode does not count (its density has no peak:
     the ring holds about three times the disc), nor does a trail passing through a mode (the ring
-    holds as much as the disc), nor a handful of stray points (< 2 %).
-    Blobs much wider than ``rho`` (σ ≳ 0.1) do not count either: by eye they read as smudges.
+    holds as much as the disc), nor a handful of stray points (< 2 %). Limitation: a dense trail
+    that *ends* within about 0.4 of a centre can count (its end is a one-sided peak).
+    A short streak (up to about 0.3 long, as GDA often leaves) fits in the disc and counts; blobs
+    much wider than that (σ ≳ 0.15) do not: by eye they read as smudges.
     """
     pts = np.asarray(samples, dtype=np.float64)
     pts = pts[None] if pts.ndim == 2 else pts

@@ -89,7 +89,26 @@ def sweep_rows(out: str | Path) -> dict[str, list[dict[str, Any]]]:
         by_arm.setdefault(rec["arm"], []).extend(rec["results"])
     for rows in by_arm.values():
         rows.sort(key=lambda r: r["seed"])
+    if spec["experiment"] == "gmm":
+        _rescore_visual(spec, by_arm)
     return by_arm
+
+
+def _rescore_visual(spec: dict[str, Any], by_arm: dict[str, list[dict[str, Any]]]) -> None:
+    """Recompute ``modes_visual`` from each row's stored final samples with today's criterion.
+
+    The result files keep every sample of the evaluation bank (``keep_samples``), so a change of
+    the visual criterion (gan_demo/metrics.py) needs no retraining; the strict count is kept.
+    """
+    from .metrics import modes_visual
+
+    for arm, rows in by_arm.items():
+        params = next(a["params"] for a in spec["arms"] if a["name"] == arm) if rows else {}
+        mix = make_dataset(params.get("dataset", "four4"), sigma=params.get("sigma"), radius=params.get("radius"))
+        for r in rows:
+            pts = np.asarray(r.get("samples") or [], dtype=np.float64)
+            if pts.ndim == 2 and len(pts) >= 100:
+                r["modes_visual"] = int(modes_visual(np.nan_to_num(pts, nan=1e6), mix)[0])
 
 
 def sweep_report(out: str | Path, categories: dict[str, list[str]] | None = None,
@@ -133,10 +152,74 @@ def sweep_report(out: str | Path, categories: dict[str, list[str]] | None = None
     return "\n\n".join(parts)
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) == 1 and (Path(argv[0]) / "sweep.json").is_file():
-        print(sweep_report(argv[0]))
-        return 0
+def scatter_grid(out: str | Path, path: str | Path, *, points: int = 400, cols: int = 15,
+                 metric: str = "modes_visual", strict: str = "modes_strict") -> Path:
+    """A PNG of every seed's final samples, one block of rows per arm, for judging modes by eye.
+
+    Each panel shows the first ``points`` samples on the evaluation bank (the [-1.5, 1.5]² box,
+    the true centres as crosses) and is titled ``seed: visual/strict`` mode counts.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    by_arm = {a: r for a, r in sweep_rows(out).items() if r}
+    spec = json.loads((Path(out) / "sweep.json").read_text())
+    p0 = spec["arms"][0]["params"]
+    mix = make_dataset(p0.get("dataset", "four4"), sigma=p0.get("sigma"), radius=p0.get("radius"))
+    rows_per_arm = {a: math.ceil(len(r) / cols) for a, r in by_arm.items()}
+    n_rows = sum(rows_per_arm.values())
+    fig = Figure(figsize=(cols * 0.75, n_rows * 0.82 + 0.2), dpi=90)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(n_rows, cols, squeeze=False)
+    r0 = 0
+    for arm, rows in by_arm.items():
+        for i in range(rows_per_arm[arm] * cols):
+            ax = axes[r0 + i // cols][i % cols]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i >= len(rows):
+                ax.set_axis_off()
+                continue
+            row = rows[i]
+            pts = np.asarray(row["samples"][:points], dtype=np.float64).reshape(-1, 2)
+            ax.scatter(pts[:, 0], pts[:, 1], s=0.6, c="#1f77b4", alpha=0.6, linewidths=0, rasterized=True)
+            ax.scatter(mix.centres[:, 0], mix.centres[:, 1], s=9, marker="x", c="#d62728", linewidths=0.7)
+            ax.set_xlim(-1.5, 1.5)
+            ax.set_ylim(-1.5, 1.5)
+            ax.set_aspect("equal")
+            good = row.get(metric) == mix.n_modes
+            ax.set_title(f"{row['seed']}: {row.get(metric)}/{row.get(strict)}", fontsize=6, pad=1.5,
+                         color="#2ca02c" if good else "black")
+            if i % cols == 0:
+                ax.set_ylabel(arm, fontsize=6)
+        r0 += rows_per_arm[arm]
+    fig.suptitle(f"final samples per seed ({points} shown); title: seed: modes visual/strict; x: centres",
+                 fontsize=7, y=0.999)
+    fig.subplots_adjust(left=0.02, right=0.995, bottom=0.005, top=1 - 0.35 / (n_rows * 0.82 + 0.2), wspace=0.05,
+                        hspace=0.3)
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(dest, dpi=90)
+    return dest
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and (Path(argv[0]) / "sweep.json").is_file():
+        from dynamics.cli import ArgumentParser, front_door, value_type
+
+        def sweep_main(args: list[str]) -> int:
+            ap = ArgumentParser(prog="python -m gan_demo.report", description="markdown tables of a sweep folder")
+            ap.add_argument("folder", type=Path)
+            ap.add_argument("--figure", type=Path, default=None, help="also write a per-seed scatter grid PNG")
+            ap.add_argument("--points", type=value_type("int", low=10, high=20000), default=400)
+            a = ap.parse_args(args)
+            print(sweep_report(a.folder))
+            if a.figure is not None:
+                print(f"wrote {scatter_grid(a.folder, a.figure, points=a.points)}")
+            return 0
+
+        return front_door("python -m gan_demo.report")(sweep_main)(argv)
     if not argv or any(not (Path(a) / "metrics.json").is_file() for a in argv):
         bad = next((a for a in argv if not (Path(a) / "metrics.json").is_file()), "(none)")
         print(f"python -m gan_demo.report: error: {bad}: not a sweep folder (sweep.json) nor a run folder "
@@ -152,4 +235,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main())

@@ -34,7 +34,7 @@ class GDA(GradientAlgorithm):
     reference = "ALGORITHMS.md §1, §3; oracle: |z_T| = (1+η²)^{T/2} |z_0| on f = xy"
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
-        return z - self.scale(game, game.xi(z)), state
+        return self.descend(game, z, game.xi(z)), state
 
 
 def alternate(game: Game, z: Tensor, move_x, move_y, order: str) -> Tensor:
@@ -42,12 +42,17 @@ def alternate(game: Game, z: Tensor, move_x, move_y, order: str) -> Tensor:
     (or the other way round); projections are applied after each player's move.
     """
     x, y = game.split(z)
+    free = not game.constrained  # unconstrained: the moved player's block is the move itself
     if order == "x_first":
-        z = game.project(game.join(move_x(z), y))
-        x, _ = game.split(z)
+        x = move_x(z)
+        z = game.project(game.join(x, y))
+        if not free:
+            x, _ = game.split(z)
         return game.project(game.join(x, move_y(z)))
-    z = game.project(game.join(x, move_y(z)))
-    _, y = game.split(z)
+    y = move_y(z)
+    z = game.project(game.join(x, y))
+    if not free:
+        _, y = game.split(z)
     return game.project(game.join(move_x(z), y))
 
 

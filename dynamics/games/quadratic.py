@@ -73,6 +73,9 @@ class Quadratic(Game):
             raise ValueError(f"quadratic: P must be {n}×{n} and Q {m}×{m} to match B ({n}×{m}); "
                              f"got P {P.shape[0]}×{P.shape[1]}, Q {Q.shape[0]}×{Q.shape[1]}")
         object.__setattr__(self, "_dims", (n, m))  # cached: split() runs every step
+        # the scalar game takes an elementwise field
+        object.__setattr__(self, "_scalar", (float(P[0, 0]), float(B[0, 0]), float(Q[0, 0])) if (n, m) == (1, 1)
+                           else None)
 
     def arrays(self) -> dict[str, np.ndarray]:
         P = np.asarray(self.P) if self.P is not None else None
@@ -102,7 +105,14 @@ class Quadratic(Game):
         return 0.5 * ((x @ k["P"]) * x).sum(1) + ((x @ k["B"]) * y).sum(1) - 0.5 * ((y @ k["Q"]) * y).sum(1)
 
     def xi(self, z: Tensor) -> Tensor:
+        if self._scalar is not None:
+            a, b, c = self._scalar
+            x, y = z[:, 0], z[:, 1]
+            return torch.stack((x * a + y * b, y * c - x * b), dim=1)  # (B, 2), the products of xi_x/xi_y
         return torch.cat([self.xi_x(z), self.xi_y(z)], dim=1)
+
+    def constant_jacobian(self) -> np.ndarray:
+        return self.field_matrix()
 
     def xi_x(self, z: Tensor) -> Tensor:
         x, y = self.split(z)
