@@ -163,7 +163,9 @@ SCENES: tuple[Scene, ...] = (
         "formula",
         (_algo("conjugate_gradient", lr=0.004, order="x_first"),
          _algo("conjugate_gradient", lr=0.004, order="x_first", schedule="inv_sqrt")),
-        game_params=items(dict(f="(1 + x**2)*(100 - y**2)")), x0=2.0, y0=-4.0, steps=400, zoom=2.5,
+        game_params=items(dict(f="(1 + x**2)*(100 - y**2)")), x0=2.0, y0=-4.0, steps=400, zoom=3.0,
+        look_for="Both runs jump to x = 0 within a few steps, then creep up the y-axis towards ★: the constant "
+        "step arrives (f → 100), the diminishing one is still near y = −3.",
     ),
     Scene(
         "sgda_nonconvex", "Smoothed GDA on a nonconvex–concave game",

@@ -13,7 +13,7 @@ st = pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import dynamics  # noqa: E402
-from app import compute, export, formula_view, scenes  # noqa: E402
+from app import compute, export, formula_view, scenes, ui  # noqa: E402
 
 MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
@@ -109,8 +109,10 @@ def test_cg_paper_scene_is_one_click_away_and_reaches_the_saddle() -> None:
     assert at.selectbox(key="game").value == "formula"
     assert at.text_input(key="formula.f").value == "(1 + x**2)*(100 - y**2)"
     got = names(at)
-    for cfg in scene.algorithms:
-        assert any(n.startswith(compute.algo_label(cfg)) for n in got), (cfg, got)
+    labels = ui.run_labels(scene.algo_configs())
+    assert len(set(labels)) == 2 and any("inv_sqrt" in lab for lab in labels)
+    for label in labels:
+        assert any(n.startswith(label) for n in got), (label, got)
     constant, diminishing = (compute.simulate(scene.game_config(), a, scene.x0, scene.y0, scene.steps)
                              for a in scene.algo_configs())
     game = compute.make_game(scene.game_config())
@@ -146,4 +148,4 @@ def test_cg_scene_keeps_its_schedules_in_lecture_mode() -> None:
     at = ok(app(lecture="true"))
     ok(at.selectbox(key="scene").select(scene.key).run())
     got = names(at)
-    assert any(n.startswith("conjugate_gradient (η=0.004, inv_sqrt)") for n in got), got
+    assert any(n.startswith("conjugate_gradient schedule inv_sqrt") for n in got), got
