@@ -18,6 +18,7 @@ import streamlit as st
 
 KEY = "lecture"
 _MEMORY = "_lecture_on"  # a plain session key: survives page switches, unlike widget state
+_PAGE = "_lecture_page"  # the page the switch was last drawn on
 _TRUE = ("true", "1", "yes", "on")
 
 #: every page: the title starts near the top (Streamlit's default leaves an empty band of ~6rem)
@@ -28,7 +29,7 @@ BASE_CSS = """<style>
 #: lecture mode: projector-sized text, tighter margins so the plot gets the width
 LECTURE_CSS = """<style>
 html { font-size: 19px; }
-[data-testid="stMainBlockContainer"] { padding-top: 3.2rem; padding-left: 1.2rem; padding-right: 1.2rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.6rem; padding-left: 1.2rem; padding-right: 1.2rem; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.55rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.45rem; }
 [data-testid="stMainBlockContainer"] p { line-height: 1.35; }
@@ -56,8 +57,16 @@ def _remember() -> None:
 def setup(container: Any = None) -> bool:
     """The lecture-mode switch of a page, plus its styling; returns whether lecture mode is on."""
     c = container if container is not None else st.sidebar
-    if KEY not in st.session_state and _MEMORY in st.session_state:
-        st.session_state[KEY] = bool(st.session_state[_MEMORY])  # carried over from the previous page
+    page = st.session_state.get("_page_now")  # set by the router (app/main.py)
+    if _MEMORY in st.session_state and (KEY not in st.session_state or st.session_state.get(_PAGE) != page):
+        # a new page: Streamlit gives its switch a fresh default, so carry the last choice over
+        st.session_state[KEY] = bool(st.session_state[_MEMORY])
+    st.session_state[_PAGE] = page
+    if st.session_state.get(KEY) and str(st.query_params.get(KEY, "")).lower() not in _TRUE:
+        try:  # a page switch drops the query string; put lecture mode back into the link
+            st.query_params[KEY] = "true"
+        except st.errors.StreamlitAPIException:  # already bound on this page: the switch keeps the URL itself
+            pass
     on = bool(c.toggle("Lecture mode", value=False, key=KEY, bind="query-params", on_change=_remember,
                        help="For a projector: large text, thick lines, big markers, the sidebar folded away and "
                        "the few controls a lecturer needs above the plot. Remembered across pages and in the "

@@ -250,9 +250,13 @@ def training_animation(runs: Sequence[tuple[str, str, Sequence[int], np.ndarray,
     f = fonts(lecture)
     steps = sorted({int(s) for r in runs for s in r[2]})
     n = len(runs)
-    fig = make_subplots(rows=2, cols=n, row_heights=[0.58, 0.42], vertical_spacing=0.12,
-                        specs=[[{}] * n, [{"colspan": n}] + [None] * (n - 1)],
-                        subplot_titles=[r[0] for r in runs] + [""])
+    curves = [r for r in runs if len(r[5])]  # runs with a fraction-of-1s trace (0-1 MNIST)
+    if curves:
+        fig = make_subplots(rows=2, cols=n, row_heights=[0.58, 0.42], vertical_spacing=0.12,
+                            specs=[[{}] * n, [{"colspan": n}] + [None] * (n - 1)],
+                            subplot_titles=[r[0] for r in runs] + [""])
+    else:
+        fig = make_subplots(rows=1, cols=n, subplot_titles=[r[0] for r in runs])
 
     def grid_uri(r: tuple, s: int) -> str:
         k = int(np.argmin([abs(int(v) - s) for v in r[2]]))
@@ -264,26 +268,27 @@ def training_animation(runs: Sequence[tuple[str, str, Sequence[int], np.ndarray,
 
     for i, r in enumerate(runs):
         fig.add_trace(go.Image(source=grid_uri(r, steps[0]), hoverinfo="skip"), row=1, col=i + 1)
-    for r in runs:  # the curves (static)
+    for r in curves:  # the curves (static)
         fig.add_trace(go.Scatter(x=list(r[4]), y=list(r[5]), mode="lines", name=r[0],
                                  line=dict(color=r[1], width=f["line"])), row=2, col=1)
-    for r in runs:  # the moving markers
+    for r in curves:  # the moving markers
         x0, y0 = nearest(r[4], r[5], steps[0])
         fig.add_trace(go.Scatter(x=[x0], y=[y0], mode="markers", marker=dict(color=r[1], size=14, line=dict(
             color="black", width=1)), showlegend=False, hoverinfo="skip"), row=2, col=1)
-    marker_ids = list(range(2 * n, 3 * n))
+    marker_ids = list(range(n + len(curves), n + 2 * len(curves)))
     frames = []
     for s in steps:
         data = [go.Image(source=grid_uri(r, s)) for r in runs]
-        data += [go.Scatter(x=[nearest(r[4], r[5], s)[0]], y=[nearest(r[4], r[5], s)[1]]) for r in runs]
+        data += [go.Scatter(x=[nearest(r[4], r[5], s)[0]], y=[nearest(r[4], r[5], s)[1]]) for r in curves]
         frames.append(go.Frame(data=data, traces=list(range(n)) + marker_ids, name=str(s),
                                layout=dict(title_text=f"iteration {s}")))
     fig.frames = frames
     for i in range(n):
         fig.update_xaxes(visible=False, row=1, col=i + 1)
         fig.update_yaxes(visible=False, row=1, col=i + 1)
-    fig.update_yaxes(title_text="fraction of 1s", range=[-0.02, 1.02], row=2, col=1)
-    fig.update_xaxes(title_text="iteration", row=2, col=1)
+    if curves:
+        fig.update_yaxes(title_text="fraction of 1s", range=[-0.02, 1.02], row=2, col=1)
+        fig.update_xaxes(title_text="iteration", row=2, col=1)
     play = dict(label="▶ play", method="animate",
                 args=[None, dict(frame=dict(duration=400, redraw=True), fromcurrent=True, transition=dict(duration=0))])
     pause = dict(label="❚❚ pause", method="animate",
@@ -292,7 +297,8 @@ def training_animation(runs: Sequence[tuple[str, str, Sequence[int], np.ndarray,
                   steps=[dict(label=str(s), method="animate",
                               args=[[str(s)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
                          for s in steps])
-    fig.update_layout(title_text=f"iteration {steps[0]}", height=f["height"] + 260, font=dict(size=f["font"]),
+    fig.update_layout(title_text=f"iteration {steps[0]}", height=f["height"] + (260 if curves else 0),
+                      font=dict(size=f["font"]),
                       margin=dict(l=50, r=10, t=70, b=40), legend=dict(orientation="h", y=-0.32),
                       updatemenus=[dict(type="buttons", buttons=[play, pause], x=0, y=1.12, xanchor="left",
                                         direction="left")], sliders=[slider])
@@ -364,7 +370,13 @@ def hyperparameter_rows(meta: dict[str, Any]) -> list[dict[str, str]]:
     cfg = meta.get("config", {})
     a = dict(meta.get("algorithm", {}))
     name = a.pop("name", "?")
-    rows = [("algorithm", name)]
+    if name == "double_sgda" and a.get("generator_term") is False:
+        label = "SGDA (slow discriminator with penalty; the repo's SGDA.py)"
+    else:
+        label = {"adam": "GDA with Adam (G step, then D step)" if a.get("order") == "x_first" else "GDA with Adam",
+                 "greedy_minmax": "greedy min-max", "double_sgda": "Double SGDA (slow discriminator D̄)",
+                 "sgda": "Smoothed GDA (smooths the generator)", "alt_gda": "alternating GDA"}.get(name, name)
+    rows = [("algorithm", label)]
     nice = {"lr": "learning rate", "lr_x": "learning rate (generator)", "lr_y": "learning rate (discriminator)",
             "beta1": "Adam β₁", "beta2": "Adam β₂", "eps": "Adam ε", "order": "update order", "rate": "every rate-th "
             "step accepted unconditionally", "k": "discriminator steps per iteration", "p": "smoothing weight p",

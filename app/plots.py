@@ -613,46 +613,6 @@ def _metric_axes(fig: go.Figure, runs: Sequence[Run], style: Style, panels: Sequ
     fig.update_annotations(font_size=style.font)
 
 
-def metrics_figure(runs: Sequence[Run], *, lecture: bool = False, vertical: bool = False) -> go.Figure:
-    """Metrics panel: f(t), |ξ|(t) and the distance to the equilibrium (log scales).
-
-    One line per run; side by side or stacked (``vertical``, next to the main plot).
-    """
-    style = Style.of(lecture)
-    has_dist = any(r.dist is not None for r in runs)
-    titles = ["f(x_t, y_t)", "‖ξ(z_t)‖ (log)", "distance to equilibrium (log)" if has_dist else "no known equilibrium"]
-    shape = dict(rows=3, cols=1, vertical_spacing=0.11) if vertical else dict(rows=1, cols=3, horizontal_spacing=0.07)
-    fig = make_subplots(subplot_titles=titles, shared_xaxes=vertical, **shape)
-
-    def at(k: int) -> dict:
-        return dict(row=k, col=1) if vertical else dict(row=1, col=k)
-
-    for i, run in enumerate(runs):
-        c = color(i)
-        for col, ys in ((1, run.f), (2, run.grad_norm), (3, run.dist)):
-            if ys is None:
-                continue
-            keep = _stride(len(ys), 2000)
-            fig.add_trace(go.Scatter(x=run.steps[keep], y=ys[keep], mode="lines",
-                                     line=dict(color=c, width=style.line * 0.8), name=_run_name(run),
-                                     legendgroup=run.label, showlegend=col == 1), **at(col))
-        if run.diverged:
-            for col in (1, 2, 3):
-                fig.add_vline(x=run.diverged_at, line=dict(color=c, dash="dot", width=1.5), **at(col))
-    for col, key in ((2, "grad_norm"), (3, "dist")):
-        fig.update_yaxes(type="log", exponentformat="power", **_log_ticks([getattr(r, key) for r in runs]),
-                         **at(col))
-    fig.update_xaxes(title_text="step", **(at(3) if vertical else {}))
-    fig.update_annotations(font_size=style.font)
-    fig.update_layout(template="plotly_white", font=dict(size=style.font),
-                      height=style.height if vertical else int(style.height * 0.55),
-                      showlegend=False,
-                      margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white")
-    fig.update_xaxes(showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(showgrid=True, gridcolor="#eee")
-    return fig
-
-
 def _log_ticks(series: Sequence[Optional[np.ndarray]], lecture: bool = False) -> dict:
     """Explicit ticks with full labels on log axes (Plotly's own "D2" ticks label 0.5 as a bare "5").
 
@@ -710,13 +670,14 @@ def small_multiples(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = Fa
         fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // cols + 1, col=i % cols + 1)
     fig.update_annotations(font_size=style.font)
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.7) * rows,
-                      margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white")
+                      margin=dict(l=10, r=44, t=50, b=10), plot_bgcolor="white", modebar=dict(orientation="v"))
     return fig
 
 
 BASIN_RULE = ("Colour: log₁₀ of how much farther from ★ (red) or closer to it (blue) each run ended than it "
-              "started, on a colour range fitted to the map. Black: diverged, the same rule as the trajectory "
-              "plot: the run overflowed, or ended farther from ★ than any corner of the plotted box.")
+              "started, on a colour range fitted to the map (a uniform map means every start grows or shrinks "
+              "by the same factor, as in a linear game). Black: diverged, by the same rule as the trajectory "
+              "plot's \"diverged at step k\".")
 
 
 def basin_outcome(b: Basin, box: Optional[tuple] = None,
@@ -724,9 +685,9 @@ def basin_outcome(b: Basin, box: Optional[tuple] = None,
     """What the basin map colours, per start: (value (n, n), diverged (n, n) bool, colour-bar title).
 
     With a known equilibrium the value is log₁₀(final distance / initial distance): > 0 means the run
-    moved away (GDA on xy from every start), < 0 that it came closer. A start counts as diverged if
-    the engine flagged it, or if it ended farther from the equilibrium than any corner of the box.
-    Without an equilibrium the value is log₁₀ of the final ‖ξ‖ and only the engine's flag counts.
+    moved away (GDA on xy from every start), < 0 that it came closer. A start counts as diverged by
+    the rule of the trajectory plot (the engine's: the iterate overflowed). Without an equilibrium the
+    value is log₁₀ of the final ‖ξ‖.
     """
     div = b.diverged_at >= 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -734,11 +695,6 @@ def basin_outcome(b: Basin, box: Optional[tuple] = None,
             gx, gy = np.meshgrid(b.xs, b.ys)  # (n, n)
             d0 = np.hypot(gx - equilibrium[0], gy - equilibrium[1])
             value = np.log10(np.maximum(b.final, 1e-300) / np.maximum(d0, 1e-300))
-            if box is not None:
-                (x_lo, x_hi), (y_lo, y_hi) = box
-                far = max(np.hypot(cx - equilibrium[0], cy - equilibrium[1])
-                          for cx in (x_lo, x_hi) for cy in (y_lo, y_hi))
-                div = div | (np.nan_to_num(b.final, nan=np.inf) > far)
             title = "log₁₀ (final / initial distance to ★)"
         else:
             value = np.log10(np.maximum(b.final, 1e-16))
@@ -786,17 +742,21 @@ def basin_figure(b: Basin, *, title: str = "", lecture: bool = False,
     n = div.size
     n_div = int(div.sum())
     parts = [f"{n_div} of {n} starts diverged" if n_div else "no start diverged"]
-    if ratio:
+    if ratio and finite.size:
         away = int(((value > 0) & ~div).sum())
         parts.append(f"{away} ended farther from ★ than they started")
+        if np.ptp(finite) < 0.01:  # a linear game: one factor for every start
+            parts.append(f"every start by a factor {10 ** float(np.median(finite)):.3g}")
     sub = "; ".join(parts)
     fig.update_layout(title=dict(text=f"{title}: {sub}" if title else sub, x=0.01, y=0.98, yanchor="top"),
                       font=dict(size=style.font), template="plotly_white", plot_bgcolor="white",
-                      height=style.height, margin=dict(l=10, r=10, t=style.font * 2 + 30, b=10),
+                      height=style.height, margin=dict(l=10, r=44, t=style.font * 2 + 30, b=10),
+                      modebar=dict(orientation="v"),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.0, xanchor="left"))
     fig.update_xaxes(title_text="x₀", constrain="domain", showticklabels=True, ticks="outside",
                      range=[float(b.xs[0]), float(b.xs[-1])], showgrid=False, zeroline=False)
     fig.update_yaxes(title_text="y₀", scaleanchor="x", scaleratio=1, showticklabels=True, ticks="outside",
+                     constraintoward="top",  # a lopsided box: the map right under its title, no empty band
                      constrain="domain", range=[float(b.ys[0]), float(b.ys[-1])], showgrid=False, zeroline=False)
     return fig
 
@@ -842,7 +802,8 @@ def game_spectrum_figure(spec: GameSpectrum, *, lecture: bool = False) -> go.Fig
     fig.update_annotations(font_size=style.font)
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
                       plot_bgcolor="white",
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2, x=0.6))
+                      margin=dict(l=10, r=44, t=50, b=10), legend=dict(orientation="h", y=-0.2, x=0.6),
+                      modebar=dict(orientation="v"))
     return fig
 
 
@@ -874,7 +835,8 @@ def step_spectrum_figure(specs: Sequence[StepSpectrum], *, lecture: bool = False
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.85),
                       plot_bgcolor="white",
                       title=dict(text="eigenvalues of one step z ↦ step(z) (with the algorithm's memory)", x=0.01),
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="v", x=1.02, y=1))
+                      margin=dict(l=10, r=44, t=50, b=10), legend=dict(orientation="v", x=1.02, y=1),
+                      modebar=dict(orientation="v"))
     return fig
 
 
@@ -896,7 +858,7 @@ def stability_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], *, le
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
                       plot_bgcolor="white",
                       title=dict(text="stability against η (ρ < 1: converges locally, dotted: current η)", x=0.01),
-                      margin=dict(l=10, r=10, t=50, b=10))
+                      margin=dict(l=10, r=44, t=50, b=10), modebar=dict(orientation="v"))
     return fig
 
 
@@ -915,11 +877,11 @@ def stability_map_figure(lrs: np.ndarray, v2: np.ndarray, rho: np.ndarray, param
     fig.update_yaxes(title_text=param2)
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
                       title=dict(text=f"{label}: stable region (blue, ρ < 1) over η and {param2}", x=0.01),
-                      margin=dict(l=10, r=10, t=50, b=10))
+                      margin=dict(l=10, r=44, t=50, b=10), modebar=dict(orientation="v"))
     return fig
 
 
 __all__ = ["Style", "BASIN_RULE", "basin_outcome", "TRAJECTORY_META", "game_spectrum_figure",
            "step_spectrum_figure", "stability_figure", "stability_map_figure", "PALETTE", "trajectory_figure",
-           "metrics_figure", "small_multiples", "basin_figure", "frame_indices", "quiver_xy", "color", "clip_path",
+           "small_multiples", "basin_figure", "frame_indices", "quiver_xy", "color", "clip_path",
            "decimate", "f_image", "contour_lines"]

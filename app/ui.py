@@ -161,8 +161,10 @@ STEPPER_JS = """
     if (!sl || !window.Plotly) return;
     var n = sl.steps.length, i = sl.active || 0;
     var j = action === 'next' ? Math.min(n - 1, i + 1) : action === 'back' ? Math.max(0, i - 1) : 0;
-    window.Plotly.animate(gd, [sl.steps[j].args[0][0]],
+    var p = window.Plotly.animate(gd, [sl.steps[j].args[0][0]],
       {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
+    // a quick second click interrupts the first animation, which rejects its promise with nothing
+    if (p && p.catch) p.catch(function () {});
   }
   function bind() {
     document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
@@ -317,19 +319,22 @@ def start_controls(lecture: bool, container: Any = None) -> tuple[float, float, 
 
 
 # ---- cached computations (keyed by plain configs) ---------------------------------------------
-@st.cache_data(max_entries=512, show_spinner=False)
-def simulate(game_cfg: GameConfig, algo_cfg: AlgoConfig, x0: float, y0: float, steps: int, seed: int) -> compute.Run:
-    return compute.simulate(game_cfg, algo_cfg, x0, y0, steps, seed)
+# sized and evicted: a Run of 2000 steps is ~0.1 MB, a basin map ~0.1 MB (budgets: app/guard.py)
+@st.cache_data(max_entries=512, ttl="2h", show_spinner=False)
+def simulate(game_cfg: GameConfig, algo_cfg: AlgoConfig, x0: float, y0: float, steps: int, seed: int,
+             _stop: Optional[compute.Stopper] = None) -> compute.Run:
+    return compute.simulate(game_cfg, algo_cfg, x0, y0, steps, seed, stop=_stop)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl="2h", show_spinner=False)
 def field_grid(game_cfg: GameConfig, box: tuple, n: int = 80, m: int = 17) -> compute.FieldGrid:
     return compute.field_grid(game_cfg, n=n, m=m, box=box)
 
 
-@st.cache_data(max_entries=32, show_spinner="Running every start of the grid at once…")
-def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int, steps: int, seed: int, box: tuple) -> compute.Basin:
-    return compute.basin(game_cfg, algo_cfg, n=n, steps=steps, seed=seed, box=box)
+@st.cache_data(max_entries=32, ttl="2h", show_spinner="Running every start of the grid at once…")
+def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int, steps: int, seed: int, box: tuple,
+          _stop: Optional[compute.Stopper] = None) -> compute.Basin:
+    return compute.basin(game_cfg, algo_cfg, n=n, steps=steps, seed=seed, box=box, stop=_stop)
 
 
 def zoomed_box(game_cfg: GameConfig, zoom: float) -> tuple[tuple[float, float], tuple[float, float]]:

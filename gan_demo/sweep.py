@@ -299,9 +299,9 @@ def one_thread() -> None:
     """One torch intra-op thread in this process (the workers are the parallelism)."""
     for k, v in THREAD_ENV.items():
         os.environ.setdefault(k, v)
-    import torch
+    from dynamics.threads import configure_threads
 
-    torch.set_num_threads(1)
+    configure_threads(1)
 
 
 def run_task(experiment: str, params: dict[str, Any], seeds: list[int], device: str = "cpu") -> dict[str, Any]:

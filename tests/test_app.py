@@ -342,3 +342,34 @@ def test_widget_array_parser_never_evaluates():
     for bad in ("__import__('os').system('true')", "[[1, 2], [3]]", "[1e999]", "[[\"a\"]]", "", "[" * 5):
         with pytest.raises(ValueError):
             parse_array(bad, "matrix")
+
+
+def test_algorithms_page_gives_one_bullet_per_paper():
+    from app import docs
+
+    extragradient = docs.doc_markdown(dynamics.ALGORITHMS["extragradient"])
+    refs = extragradient.split("**References**", 1)[1].strip().splitlines()
+    bullets = [r for r in refs if r.startswith("- ")]
+    assert len(bullets) == 2  # Korpelevich 1976 and Gidel et al. 2019, each whole
+    assert bullets[0].startswith("- Korpelevich") and "1976" in bullets[0]
+    assert bullets[1].startswith("- Gidel") and "ICLR 2019" in bullets[1]
+    for name, cls in dynamics.ALGORITHMS.items():
+        md = docs.doc_markdown(cls)
+        if "**References**" not in md:
+            continue
+        section = md.split("**References**", 1)[1].split("\n**", 1)[0]
+        for line in (ln for ln in section.splitlines() if ln.startswith("- ")):
+            # a bullet is a whole reference: it names a year or an arXiv id, not a wrapped line fragment
+            assert any(ch.isdigit() for ch in line), (name, line)
+
+
+@pytest.mark.parametrize("page", ["app_pages/spectrum.py", "app_pages/algorithms.py", "app_pages/mnist.py",
+                                  "app_pages/gan_2d.py"])
+def test_lecture_mode_follows_to_every_page(page):
+    at = ok(app(lecture="true"))
+    assert at.toggle(key="lecture").value is True
+    ok(at.switch_page(page).run())
+    assert at.toggle(key="lecture").value is True  # the same switch, remembered
+    ok(at.toggle(key="lecture").set_value(False).run())
+    ok(at.switch_page("app_pages/toy_games.py").run())
+    assert at.toggle(key="lecture").value is False

@@ -177,6 +177,15 @@ def test_wilson_known_values() -> None:
         report.wilson(4, 3)
 
 
+def test_report_categories() -> None:
+    vals = [0, 1, 2, 3, 4, 4]
+    count = {c: sum(report.category_test(c)(v) for v in vals) for c in ("4", "3", "<=2", "<=1", ">=3", "==0", ">3")}
+    assert count == {"4": 2, "3": 1, "<=2": 3, "<=1": 2, ">=3": 3, "==0": 1, ">3": 2}
+    assert report.category_test(">=0.99")(0.995) and not report.category_test(">=0.99")(0.98)
+    with pytest.raises(ValueError, match="category"):
+        report.category_test("x; import os")
+
+
 def test_report_groups_by_arm(tmp_path: Path) -> None:
     spec = sweep.parse_spec({**TOY, "arms": [{"name": "eg"}, {"name": "gda", "algorithm": "gda", "lr": 0.1}],
                              "report": {"fractions": ["converged"], "categories": {"final_distance": ["<0.01"]}}})

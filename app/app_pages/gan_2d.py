@@ -297,7 +297,8 @@ def live_panels() -> None:
     view = run.view()
     if live_now and view.status != RUNNING:
         st.rerun()  # training ended between two refreshes: a full rerun stops the polling and shows the scrubber
-    msg = {"running": "training…", "paused": "paused", "stopped": "stopped early: the run so far is kept",
+    why = f" because {run.halt_reason}" if run.halt_reason else ""  # the server's limits (gan_demo/live.py)
+    msg = {"running": "training…", "paused": "paused", "stopped": f"stopped early{why}: the run so far is kept",
            "done": "done", "failed": f"failed: {view.error}", "ready": "ready"}[view.status]
     cpu = " · ".join(f"{a.name} {a.seconds:.1f} CPU-s" for a in run.arms)
     st.markdown(f"**{msg}** · step {view.step} / {view.steps} · {cpu}")

@@ -196,7 +196,12 @@ if exp == EXPERIMENTS[0]:
                         key="mnist_all_runs")
         st.caption("Every run's fraction of 1s over training (measured every 10 iterations on 500 samples). "
                    "A line at 0 or 1 is a generator that draws one digit only.")
-    with st.expander("Setup, and what still differs from the authors' code", expanded=not lecture):
+    earlier = [r.name for r in runs if r.meta["config"].get("acceptance") != "fresh"
+               or r.meta["config"].get("batch_size") != 128]
+    if earlier:
+        st.warning(f"{', '.join(earlier)} were trained with the earlier setup (batch 64, the greedy test on the "
+                   "training minibatch with dropout on), not the notebook's; see the setup below.")
+    with st.expander("Setup, and what still differs from the authors' code", expanded=False):
         st.dataframe(pd.DataFrame(mp.hyperparameter_rows(runs[-1].meta)), hide_index=True, key="mnist_hp2")
         st.markdown(f"Source: {setups.EXP2_SOURCE}. **Remaining differences:**\n\n" +
                     "\n".join(f"- {d}" for d in setups.EXP2_REMAINING) +
@@ -204,13 +209,21 @@ if exp == EXPERIMENTS[0]:
 elif exp == EXPERIMENTS[1]:
     st.markdown("**The claim** (Smoothed-GDA repository, qualitative): GDA and SGDA mode-collapse on MNIST, "
                 "Double SGDA does not.")
+    earlier1 = [r.name for r in runs if r.meta["config"].get("data_range") != "01"
+                or r.meta["config"].get("batch_size") != 32]
+    if earlier1:
+        st.warning(f"{', '.join(earlier1)} were trained with the earlier setup (batch 64, pixels in [-1, 1], "
+                   "2,000 iterations; Double SGDA updating both players at once with one global norm), not the "
+                   "repository's. The faithful presets (exp1-gda, exp1-sgda, exp1-double_sgda: batch 32, [0, 1], "
+                   "10,000 iterations) are in gan_demo/mnist/train.py; gan_demo/MNIST.md says why they are not "
+                   "shipped yet.")
     fid_runs = [r for r in runs if r.meta["history"].get("fid_steps")]
     if fid_runs:
         st.plotly_chart(mp.exp1_metrics_figure([(r.label.split(":")[0], r.meta["history"]["fid_steps"],
                                                  [m[0] for m in r.meta["history"]["fid_metrics"]],
                                                  r.meta["metrics"]["real_floor"]["fid"]) for r in fid_runs],
                                                lecture=lecture), key="mnist_exp1_metrics")
-    with st.expander("Setup, and what still differs from the authors' code", expanded=not lecture):
+    with st.expander("Setup, and what still differs from the authors' code", expanded=False):
         for r in runs:
             st.markdown(f"**{r.name}** — {_typical(r)}")
             st.dataframe(pd.DataFrame(mp.hyperparameter_rows(r.meta)), hide_index=True, key=f"mnist_hp_{r.name}")

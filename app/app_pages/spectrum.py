@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 import dynamics
-from app import compute, plots, ui, widgets
+from app import compute, guard, plots, ui, widgets
 from app.compute import AlgoConfig, GameConfig
 
 #: hyperparameters of the numerics, not of the dynamics: no stability map over them
@@ -81,8 +81,11 @@ if not algo_cfgs:
     st.stop()
 
 labels = ui.run_labels(algo_cfgs)  # the toy page's labels: twins of one algorithm say what differs
+ledger = guard.Ledger()  # the view's budget for the sweeps below (app/guard.py)
 specs = []
 for a, label in zip(algo_cfgs, labels):
+    if not ledger.spectrum(game_cfg, a, 1, f"{label} step map"):
+        continue
     try:
         specs.append(dataclasses.replace(_step_spectrum(game_cfg, a, z), label=label))
     except (ValueError, RuntimeError) as err:
@@ -95,7 +98,7 @@ st.plotly_chart(plots.step_spectrum_figure(specs, lecture=lecture), key="step_sp
 
 curves, current = [], {}
 for a, label in zip(algo_cfgs, labels):
-    if "lr" not in dict(a[1]):
+    if "lr" not in dict(a[1]) or not ledger.spectrum(game_cfg, a, 100, f"{label} stability curve"):
         continue
     try:
         lrs, rho = _curve(game_cfg, a, z, float(lo), float(hi))
@@ -129,6 +132,8 @@ if not lecture:
         v_lo, v_hi = max(plo, -1.0 if plo < 0 else 0.0), min(phi, 1.0 if phi <= 1 else 4.0)
         v2 = tuple(np.round(np.linspace(v_lo, v_hi, 41), 6))
         try:
+            if not ledger.spectrum(game_cfg, algo_cfgs[i], 50 * len(v2), f"{labels[i]} stability map"):
+                st.stop()
             lrs, vals, rho = _map(game_cfg, algo_cfgs[i], z, p2, v2, 1e-2, 3.0)
             st.plotly_chart(plots.stability_map_figure(lrs, vals, rho, p2, labels[i],
                                                        lecture=lecture), key="stability_map_chart",

@@ -6,7 +6,7 @@ import dataclasses
 
 import streamlit as st
 
-from app import formula_view, plots, ui, widgets
+from app import formula_view, guard, plots, ui, urlstate, widgets
 from app import lecture as lecture_mode
 
 CHART_KEY = "traj_chart"
@@ -69,7 +69,7 @@ try:
     box = ui.zoomed_box(game_cfg, zoom)
     field = ui.field_grid(game_cfg, box)
     field, star_note = formula_view.with_star(field, game_cfg, x0, y0)  # typed games: Newton from the start
-    runs = [ui.simulate(game_cfg, a, x0, y0, steps, seed) for a in algo_cfgs]
+    runs, steps = guard.runs(game_cfg, algo_cfgs, x0, y0, steps, seed)  # within the server's budget (app/guard.py)
 except (ValueError, RuntimeError) as err:
     ui.error_box(err)
     st.stop()
@@ -113,12 +113,12 @@ def small_multiples() -> None:
 def basin_map() -> None:
     which = st.selectbox("Algorithm", range(len(runs)), format_func=lambda i: labels[i], key="basin_algo")
     c1, c2 = st.columns(2)
-    res = c1.select_slider("Grid of starts (n × n)", (11, 21, 31, 41, 61, 81), value=41, key="basin_n",
+    res = c1.select_slider("Grid of starts (n × n)", urlstate.BASIN_GRID, value=41, key="basin_n",
                            bind=widgets.BIND)
     bsteps = c2.select_slider("Steps per start", ui.STEP_CHOICES, value=min(steps, 300), key="basin_steps",
                               bind=widgets.BIND)
     try:
-        b = ui.basin(game_cfg, algo_cfgs[which], res, bsteps, seed, box)
+        b, res, bsteps = guard.basin(game_cfg, algo_cfgs[which], res, bsteps, seed, box, urlstate.BASIN_GRID)
     except (ValueError, RuntimeError) as err:
         ui.error_box(err)
         return

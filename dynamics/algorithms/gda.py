@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
+
 from ..algorithm import GradientAlgorithm
 from ..game import Game
 from ..params import hparam
@@ -35,6 +37,11 @@ class GDA(GradientAlgorithm):
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         return self.descend(game, z, game.xi(z)), state
+
+
+def axpy(x: Tensor, g: Tensor, eta) -> Tensor:
+    """``x - eta * g``, one fused kernel when ``eta`` is a Python number (a (B, 1) tensor in sweeps)."""
+    return torch.add(x, g, alpha=-eta) if isinstance(eta, float) else x - eta * g
 
 
 def alternate(game: Game, z: Tensor, move_x, move_y, order: str) -> Tensor:
@@ -80,10 +87,10 @@ class AltGDA(GradientAlgorithm):
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         def move_x(w: Tensor) -> Tensor:
-            return game.split(w)[0] - self.eta_x * game.xi_x(w)
+            return axpy(game.split(w)[0], game.xi_x(w), self.eta_x)
 
         def move_y(w: Tensor) -> Tensor:
-            return game.split(w)[1] - self.eta_y * game.xi_y(w)
+            return axpy(game.split(w)[1], game.xi_y(w), self.eta_y)
 
         return alternate(game, z, move_x, move_y, self.order), state
 

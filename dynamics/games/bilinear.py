@@ -8,10 +8,12 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ..errors import InvalidArgument
 from ..game import Game
 from ..params import hparam
 from ..registry import register_game
 from ..types import Tensor
+from ..validation import real_matrix
 
 MAX_DIM = 64
 #: batches up to this size evaluate scalar fields as one tiny matrix product, longer ones elementwise
@@ -24,13 +26,17 @@ def _pairs(z: Tensor) -> bool:
             and z.dtype in (torch.float32, torch.float64) and not torch._C._functorch.is_functorch_wrapped_tensor(z))
 
 
-def _matrix(v: object) -> tuple[tuple[float, ...], ...]:
-    a = np.atleast_2d(np.asarray(v, dtype=float))
+def _matrix(v: object, what: str = "matrix") -> tuple[tuple[float, ...], ...]:
+    """A finite real matrix (a number or a vector becomes 1 x n) as nested tuples; clear errors otherwise."""
+    a = np.atleast_2d(real_matrix(v, what, 2))
+    if a.shape[0] > MAX_DIM or a.shape[1] > MAX_DIM:
+        raise InvalidArgument(f"{what} must be at most {MAX_DIM}×{MAX_DIM}, got {a.shape[0]}×{a.shape[1]}")
     return tuple(tuple(float(e) for e in row) for row in a)
 
 
-def _vector(v: object) -> tuple[float, ...]:
-    return tuple(float(e) for e in np.atleast_1d(np.asarray(v, dtype=float)).reshape(-1))
+def _vector(v: object, what: str = "vector") -> tuple[float, ...]:
+    """A finite real vector as a tuple; clear errors otherwise."""
+    return tuple(float(e) for e in np.atleast_1d(real_matrix(v, what, 1)).reshape(-1))
 
 
 @register_game("bilinear")
@@ -56,19 +62,19 @@ class Bilinear(Game):
     c: Optional[tuple] = hparam(None, kind="vector", optional=True, help="linear term c on y")
 
     def __post_init__(self) -> None:
-        A = _matrix(self.A)
+        A = _matrix(self.A, "bilinear: A")
         object.__setattr__(self, "A", A)
         n, m = len(A), len(A[0])
         if not (1 <= n <= MAX_DIM and 1 <= m <= MAX_DIM):
-            raise ValueError(f"bilinear: A must be at most {MAX_DIM}×{MAX_DIM}, got {n}×{m}")
+            raise InvalidArgument(f"bilinear: A must be at most {MAX_DIM}×{MAX_DIM}, got {n}×{m}")
         if self.b is not None:
-            object.__setattr__(self, "b", _vector(self.b))
+            object.__setattr__(self, "b", _vector(self.b, "bilinear: b"))
             if len(self.b) != n:
-                raise ValueError(f"bilinear: b must have length dim_x={n}, got {len(self.b)}")
+                raise InvalidArgument(f"bilinear: b must have length dim_x={n}, got {len(self.b)}")
         if self.c is not None:
-            object.__setattr__(self, "c", _vector(self.c))
+            object.__setattr__(self, "c", _vector(self.c, "bilinear: c"))
             if len(self.c) != m:
-                raise ValueError(f"bilinear: c must have length dim_y={m}, got {len(self.c)}")
+                raise InvalidArgument(f"bilinear: c must have length dim_y={m}, got {len(self.c)}")
         if not np.all(np.isfinite(np.asarray(A))):
             raise ValueError("bilinear: A must be finite")
         super().__post_init__()

@@ -8,6 +8,7 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ..errors import InvalidArgument
 from ..game import Game
 from ..params import hparam
 from ..registry import register_game
@@ -63,14 +64,14 @@ class Quadratic(Game):
     def __post_init__(self) -> None:
         for name in ("P", "B", "Q"):
             if getattr(self, name) is not None:
-                object.__setattr__(self, name, _matrix(getattr(self, name)))
+                object.__setattr__(self, name, _matrix(getattr(self, name), f"quadratic: {name}"))
         super().__post_init__()  # scalar checks first: the arrays below need valid numbers
         P, B, Q = (np.asarray(v) for v in self.arrays().values())
         n, m = B.shape
         if n > MAX_DIM or m > MAX_DIM:
-            raise ValueError(f"quadratic: dimensions must be at most {MAX_DIM}, got B {n}×{m}")
+            raise InvalidArgument(f"quadratic: dimensions must be at most {MAX_DIM}, got B {n}×{m}")
         if P.shape != (n, n) or Q.shape != (m, m):
-            raise ValueError(f"quadratic: P must be {n}×{n} and Q {m}×{m} to match B ({n}×{m}); "
+            raise InvalidArgument(f"quadratic: P must be {n}×{n} and Q {m}×{m} to match B ({n}×{m}); "
                              f"got P {P.shape[0]}×{P.shape[1]}, Q {Q.shape[0]}×{Q.shape[1]}")
         object.__setattr__(self, "_dims", (n, m))  # cached: split() runs every step
         # the scalar game takes an elementwise field

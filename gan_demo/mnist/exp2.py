@@ -1,6 +1,6 @@
 r"""Experiment 2 (Mangoubi et al., 0-1 MNIST) as a statistic over seeds: GDA versus greedy min-max.
 
-The published claim (GAN_METRICS section 5.6 of the seed notes, carried into gan_demo/MNIST.md): at
+The published claim (Mangoubi et al. 2020; the authors' blog post of 2020-07-06, see gan_demo/MNIST.md): at
 iteration 1000, both digits are generated in 86 % of runs with greedy min-max and in 23 % with GDA
 (judged visually). Here a run "has both digits" at iteration ``at`` when the frozen classifier, on
 ``eval_n`` samples from the fixed noise bank, gives each of 0 and 1 a share of at least
@@ -19,15 +19,15 @@ Command line (writes one JSON line per seed, and optionally a shipped checkpoint
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any, Optional
 
 import torch
+
+from dynamics import cli
 
 from .data import MNISTSplit, load_split
 from .train import PRESETS, TrainConfig, Trainer
@@ -212,8 +212,13 @@ def parse_seeds(spec: str) -> list[int]:
     return out
 
 
+PROG = "python -m gan_demo.mnist.exp2"
+
+
+@cli.front_door(PROG)
 def main(argv: Optional[list[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m gan_demo.mnist.exp2",
+    """Entry point: a bad argument is one line on stderr and exit code 2, before any training."""
+    ap = cli.ArgumentParser(prog=PROG,
                                  description="Experiment 2 over seeds: one JSON line of metrics per seed.")
     ap.add_argument("--arm", choices=sorted(ARMS))
     ap.add_argument("--collect", action="store_true",
@@ -226,8 +231,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = ap.parse_args(argv)
     if args.collect:
         if args.ship_dir is None:
-            print("error: --collect needs --ship-dir", file=sys.stderr)
-            return 2
+            raise cli.UsageError("--collect needs --ship-dir")
         if args.from_sweep is not None:
             from gan_demo.sweep import load_results
 
@@ -242,15 +246,13 @@ def main(argv: Optional[list[str]] = None) -> int:
                   f"[{s['wilson95'][0]:.2f}, {s['wilson95'][1]:.2f}], median run seed {s['median_seed']}")
         return 0
     if args.arm is None:
-        print("error: --arm is required (or --collect)", file=sys.stderr)
-        return 2
-    try:
-        seeds = parse_seeds(args.seeds)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    torch.set_num_threads(1)
+        raise cli.UsageError("--arm is required (or --collect)")
+    seeds = parse_seeds(args.seeds)
+    cli.check_writable(args.out, is_dir=True, what="--out")
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.ship_dir is not None:
+        cli.check_writable(args.ship_dir, is_dir=True, what="--ship-dir")
+    torch.set_num_threads(1)
     split = load_split()
     for seed in seeds:
         t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""MNIST sample-quality metrics on the frozen classifier (GAN_METRICS.md §6, §8.2).
+"""MNIST sample-quality metrics on the frozen classifier.
 
 * ``class_hist`` p̂ over the evaluated digits (argmax restricted to them), ``classes_covered``
   (>= 1 sample, the literature's count) and ``classes_well_covered`` (>= 0.2 N/K, strict).

@@ -6,11 +6,11 @@ the BCE-with-logits loss, which is the same function and numerically safer). No 
 engine trains players through ``torch.func.functional_call`` with parameters as flat vectors, and
 running-statistics buffers would be hidden state outside the iterate.
 
-* ``mlp``: the Smoothed-GDA repository's pl_bolts "basic GAN" (ALGORITHMS.md §16):
+* ``mlp``: the Smoothed-GDA repository's pl_bolts "basic GAN" (github.com/ojus1/SmoothedGradientDescentAscent):
   G 100 -> 256 -> 512 -> 1024 -> 784, D 784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU 0.2,
   ``F.dropout(0.3)`` after each of D's three hidden layers and **always active** (the repo never
   passes ``training``), so D is a random function even at evaluation time.
-* ``mangoubi``: the 0-1 MNIST nets of Mangoubi et al. (§17): same sizes, dropout 0.3 after D's
+* ``mangoubi``: the 0-1 MNIST nets of Mangoubi et al. (MNIST_Code.ipynb): same sizes, dropout 0.3 after D's
   first two hidden layers only, Keras semantics: active in training mode only (D's training steps),
   off in eval mode (the greedy acceptance test, as Keras ``predict`` runs it).
 * ``tiny``: G latent -> 64 -> 784, D 784 -> 64 -> 1 with always-on dropout: for tests and quick

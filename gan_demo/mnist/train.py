@@ -164,11 +164,11 @@ class TrainConfig:
 
 # The seed papers' experiments. Defaults follow the authors' code (gan_demo/MNIST.md lists what still
 # differs); earlier variants stay as named presets for comparison.
-# Experiment 1, the Smoothed-GDA repository (ALGORITHMS.md §16): batch 32, pixels in [0, 1] (pl_bolts
+# Experiment 1, the Smoothed-GDA repository (ojus1/SmoothedGradientDescentAscent): batch 32, pixels in [0, 1] (pl_bolts
 # MNISTDataModule defaults), torch Adam lr 2e-4 with default betas on each player's full loss, G step
 # then D step, 10,000 iterations. "exp1-adam-*" (batch 64, [-1, 1], 2,000 iterations, Double SGDA
 # simultaneous with one global norm) and the plain-step "exp1-alt_gda/-sgda/-double_sgda" are earlier runs.
-# Experiment 2, Mangoubi et al. 0-1 MNIST (§17): Adam lr 2e-4, beta1 0.5, batch 128, the greedy test on
+# Experiment 2, Mangoubi et al. 0-1 MNIST (MNIST_Code.ipynb): Adam lr 2e-4, beta1 0.5, batch 128, the greedy test on
 # fresh minibatches with dropout off, 1,000 iterations (the statistic's iteration; the notebook runs 2,000).
 _SGDA_REPO = dict(arch="mlp", digits=DIGITS, loss_type="non_saturating", batch_size=64, steps=2000,
                   eval_every=50, snapshot_every=100, snapshot_n=64, checkpoint_every=500)
