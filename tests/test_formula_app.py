@@ -52,12 +52,20 @@ def test_a_typed_formula_from_the_url_runs_every_chosen_algorithm() -> None:
 
 
 def test_a_bad_formula_is_reported_under_the_box_with_a_caret() -> None:
-    at = ok(app(game="formula", **{"formula.f": "x.__class__"}))
+    at = ok(app(game="formula", **{"formula.f": "x*y"}))
+    ok(at.text_input(key="formula.f").set_value("x.__class__").run())
     errors = " ".join(e.value for e in at.error)
     assert "attribute access" in errors and "column 1" in errors and "^" in errors
     # typing a fix in the box clears it
     ok(at.text_input(key="formula.f").set_value("x*y - 0.2*y**2").run())
     assert not at.error
+
+
+def test_a_bad_formula_in_the_url_falls_back_with_a_notice() -> None:
+    at = ok(app(game="formula", **{"formula.f": "x.__class__"}))
+    assert at.text_input(key="formula.f").value == "x*y"  # the default
+    shown = " ".join(e.value for e in [*at.warning, *at.error, *at.info, *at.caption])
+    assert "formula.f" in shown
 
 
 def test_a_start_where_the_formula_is_undefined_is_reported() -> None:
@@ -94,9 +102,11 @@ def test_exported_gif_title_names_the_formula() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(5, 5))
+    FigureCanvasAgg(fig)
     draw = spec.setup(5)(fig)
     draw(4)
     texts = " ".join(t.get_text().replace("\n", " ") for t in fig.texts)
