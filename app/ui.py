@@ -249,6 +249,7 @@ def game_controls(lecture: bool, container: Any = None) -> GameConfig:
     game = c.selectbox("Game", names, index=names.index(default), key="game", bind=widgets.BIND,
                        help="The objective f(x, y): x minimises, y maximises.")
     cls = dynamics.GAMES[game]
+    widgets.example_picker(game, cls, c)  # presets: the typed game's examples, the literature's parameters
     params = widgets.hparam_widgets(game, dynamics.hparams(cls), lecture=lecture, container=c)
     return (game, compute.items(params))
 

@@ -574,5 +574,5 @@ def test_conjugate_gradient_first_step_descends_and_step_schedule() -> None:
     np.testing.assert_allclose(final(run("conjugate_gradient", steps=1)), (1 - 0.1, 1 + 0.1), rtol=1e-15)
     a = dynamics.make_algorithm("conjugate_gradient", schedule="step", decay=0.5, decay_every=3)
     n = torch.arange(7)
-    factor = schedule_factor(a.schedule, n, a.decay, a.decay_every, torch.zeros(1, dtype=torch.float64))[:, 0]
+    factor = schedule_factor(a.schedule, n, a.decay, a.decay_every, torch.zeros(1, dtype=torch.float64))
     torch.testing.assert_close(factor, torch.tensor([1, 1, 1, 0.5, 0.5, 0.5, 0.25], dtype=torch.float64))
