@@ -249,6 +249,7 @@ def game_controls(lecture: bool, container: Any = None) -> GameConfig:
     game = c.selectbox("Game", names, index=names.index(default), key="game", bind=widgets.BIND,
                        help="The objective f(x, y): x minimises, y maximises.")
     cls = dynamics.GAMES[game]
+    widgets.example_picker(game, cls, c)  # presets: the typed game's examples, the literature's parameters
     params = widgets.hparam_widgets(game, dynamics.hparams(cls), lecture=lecture, container=c)
     return (game, compute.items(params))
 
@@ -290,7 +291,7 @@ def algorithm_controls(lecture: bool, container: Any = None, *, max_algorithms: 
                 lr_hps = [hp for hp in own if hp.name == "lr"]
                 params.update(widgets.hparam_widgets(slot, lr_hps, lecture=lecture, container=lr_cols[i],
                                                      extra_values=scenes.log_values(name),
-                                                     labels={"lr": f"η · {slot_label(slot)}"}))
+                                                     labels={"lr": f"η · {slot.replace(COPY, ' #2')}"}))
                 own = [hp for hp in own if hp.name != "lr"]
             params.update(widgets.hparam_widgets(slot, own, lecture=lecture, extra_values=scenes.log_values(name)))
             # lr is the legend's label: keep it in the config even at its default
