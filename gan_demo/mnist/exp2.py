@@ -224,11 +224,16 @@ def main(argv: Optional[list[str]] = None) -> int:
             from gan_demo.sweep import load_results
 
             rows = [row for rec in load_results(args.from_sweep) for row in rec["results"]]
+            command = (f"python -m gan_demo.sweep sweeps/mnist_exp2.toml --out {args.from_sweep}; then per arm "
+                       f"python -m gan_demo.mnist.exp2 --arm ARM --seeds MEDIAN --ship-dir {args.ship_dir}; then "
+                       f"python -m gan_demo.mnist.exp2 --collect --from-sweep {args.from_sweep} "
+                       f"--ship-dir {args.ship_dir} --to {args.to}")
         else:
             rows = [json.loads(line) for f in sorted(args.out.glob("*.jsonl"))
                     for line in f.read_text().splitlines() if line.strip()]
-        data = collect(rows, args.ship_dir, args.to, command="python -m gan_demo.mnist.exp2 --arm ARM --seeds "
-                       "0-19 --out runs/mnist/exp2 --ship-dir runs/mnist/exp2/ship (per arm), then --collect")
+            command = (f"python -m gan_demo.mnist.exp2 --arm ARM --seeds 0-19 --out {args.out} --ship-dir "
+                       f"{args.ship_dir} (per arm), then --collect")
+        data = collect(rows, args.ship_dir, args.to, command=command)
         for arm, s in data["summary"].items():
             print(f"{arm}: both digits at {data['at']} in {s['k']} of {s['n']} runs, Wilson 95 % "
                   f"[{s['wilson95'][0]:.2f}, {s['wilson95'][1]:.2f}], median run seed {s['median_seed']}")
