@@ -25,7 +25,9 @@ def doc_markdown(cls: type) -> str:
 
     def flush() -> None:
         if entry:
-            out.append("- " + " ".join(entry))
+            text = " ".join(entry)
+            parts = split_references(text) if section in ("References", "Reference") else [text]
+            out.extend("- " + p for p in parts)
             entry.clear()
 
     for line in doc.splitlines():
@@ -40,13 +42,27 @@ def doc_markdown(cls: type) -> str:
                 flush()
                 continue
             indent = len(line) - len(line.lstrip())
-            if indent <= 4 and entry and not line.startswith("     "):
+            # a reference wraps over several lines at the same indent: keep it whole, split by paper in flush()
+            if indent <= 4 and entry and not line.startswith("     ") and section not in ("References", "Reference"):
                 flush()
             entry.append(line.strip())
             continue
         out.append(line.strip())
     flush()
     return "\n".join(out).strip()
+
+
+#: where one paper ends and the next begins: after "." or ";" comes an author surname and a comma
+_NEXT_PAPER = re.compile(r"(?<=[.;])\s+(?=[A-ZÀ-Ý][\w'\-]+(?: [A-Z][\w'\-]+)?,\s)")
+
+
+def split_references(text: str) -> list[str]:
+    """One entry per paper from a References section joined into one line.
+
+    ``"Korpelevich, "…", 1976. Gidel, Berard, …, ICLR 2019."`` -> two entries; a trailing ``code: …``
+    note stays with its paper.
+    """
+    return [p.strip() for p in _NEXT_PAPER.split(text) if p.strip()]
 
 
 def hparam_table(cls: type) -> list[dict[str, Any]]:
@@ -74,4 +90,4 @@ def flags(cls: type) -> list[str]:
     return out
 
 
-__all__ = ["doc_markdown", "hparam_table", "flags"]
+__all__ = ["doc_markdown", "hparam_table", "flags", "split_references"]

@@ -40,6 +40,7 @@ def gan_figure(real: np.ndarray, fake: Optional[np.ndarray], box: tuple, *, titl
     if heat is not None:
         xs, ys, p = heat
         fig.add_trace(go.Heatmap(x=xs, y=ys, z=p, zmin=0, zmax=1, colorscale="RdBu", reversescale=True, opacity=0.55,
+                                 zsmooth="best",
                                  showscale=False, name="σ(D)", hovertemplate="σ(D)=%{z:.2f}<extra></extra>"))
     if manifold is not None:
         xs_l, ys_l = [], []

@@ -24,9 +24,16 @@ PAGES = [
     ("algorithms.py", "Algorithms", ":material/menu_book:", "algorithms"),
 ]
 
-st.set_page_config(page_title="Saddle: min-max dynamics lab", page_icon=":material/blur_circular:", layout="wide")
+from app import lecture  # noqa: E402  (after the sys.path fix above)
+
+st.set_page_config(page_title="Saddle: min-max dynamics lab", page_icon=":material/blur_circular:", layout="wide",
+                   initial_sidebar_state=lecture.sidebar_state())  # folded away in lecture mode
 pages = [st.Page(PAGES_DIR / f, title=t, icon=i, url_path=u, default=(f == "toy_games.py"))
          for f, t, i, u in PAGES]
 page = st.navigation(pages, position="top")
 st.session_state["_page_now"] = page.url_path  # app.ui.restore_shared carries controls across a page switch
-page.run()
+from app import guard, urlstate  # noqa: E402  (after the sys.path fix above)
+
+with guard.timed_run(page.url_path):  # server-side rerun time, logged only under SADDLE_TIMING_LOG (bench/load.py)
+    urlstate.apply()  # the URL front door: bad query values are dropped (with one notice) before widgets read them
+    page.run()

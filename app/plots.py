@@ -12,6 +12,7 @@ from typing import Optional
 
 import numpy as np
 import plotly.graph_objects as go
+from _plotly_utils.utils import to_typed_array_spec
 from plotly.subplots import make_subplots
 
 from .compute import Basin, FieldGrid, GameSpectrum, Run, StepSpectrum
@@ -37,7 +38,7 @@ class Style:
 
     @staticmethod
     def of(lecture: bool) -> Style:
-        return Style(font=22, line=5.0, marker=14, height=760) if lecture else Style(height=640)
+        return Style(font=20, line=4.5, marker=13, height=520) if lecture else Style(height=600)
 
 
 def color(i: int) -> str:
@@ -112,123 +113,441 @@ def _field_traces(field: FieldGrid, style: Style, *, showscale: bool = True, fil
 
 
 def _axes(fig: go.Figure, field: FieldGrid, style: Style, title: str = "") -> None:
+    """Layout of the main (x, y) panel; only ``xaxis``/``yaxis``, so metric subplots keep their own."""
     (x_lo, x_hi), (y_lo, y_hi) = field.box
     fig.update_layout(
         template="plotly_white", font=dict(size=style.font), height=style.height,
-        margin=dict(l=10, r=10, t=50 if title else 20, b=10),
-        title=dict(text=title, x=0.01) if title else None, plot_bgcolor="white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0),
+        margin=dict(l=10, r=44, t=40 if title else 10, b=10),
+        title=dict(text=title, x=0.01, y=0.99, yanchor="top") if title else None, plot_bgcolor="white",
+        # legend above the plot, modebar vertical in the right margin: neither covers the other nor the data
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0.0, font=dict(size=style.font),
+                    bgcolor="rgba(255,255,255,0)"),
+        modebar=dict(orientation="v"),
     )
-    fig.update_xaxes(range=[x_lo, x_hi], title_text="x (min player)" if field.planar else "x₁ (min player)",
-                     constrain="domain", showgrid=False, zeroline=False)
+    fig.layout.xaxis.update(range=[x_lo, x_hi], title_text="x (min player)" if field.planar else "x₁ (min player)",
+                            constrain="domain", showgrid=False, zeroline=False, mirror=True, showline=True,
+                            linecolor="#444", ticks="outside")
     square = 0.5 <= (y_hi - y_lo) / max(x_hi - x_lo, 1e-12) <= 2.0  # equal aspect unless the box is lopsided
-    fig.update_yaxes(range=[y_lo, y_hi], title_text="y (max player)" if field.planar else "y₁ (max player)",
-                     scaleanchor="x" if square else None, scaleratio=1, constrain="domain", showgrid=False,
-                     zeroline=False)
+    fig.layout.yaxis.update(range=[y_lo, y_hi], title_text="y (max player)" if field.planar else "y₁ (max player)",
+                            scaleanchor="x" if square else None, scaleratio=1, constrain="domain", showgrid=False,
+                            zeroline=False, mirror=True, showline=True, linecolor="#444", ticks="outside")
 
 
 def _run_name(run: Run) -> str:
     return f"{run.label} — diverged at step {run.diverged_at}" if run.diverged else run.label
 
 
-def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = False, frames: int = 100,
-                      click_grid: int = 0, title: str = "") -> go.Figure:
-    """The main picture: f, the flow −ξ, the equilibrium and every run's path, animated.
+# ---- the animated trajectory figure ---------------------------------------------------------
+#: the figure's ``layout.meta``: the page's step buttons find the chart by it
+TRAJECTORY_META = "saddle-trajectory"
+#: updatemenu buttons with ``method="skip"`` only emit ``plotly_buttonclicked``; app/stepper.js acts on these args
+STEP_ACTIONS = {"reset": "↺ reset", "back": "◀ step", "next": "step ▶"}
+#: a path keeps a vertex only if it is this fraction of the box diagonal away from the last kept one
+#: (about 1.5 px on a 600 px plot: what the screen can show)
+SCREEN_TOL = 1.0 / 400
 
-    The static figure shows the whole paths (so a screenshot tells the story); Play replays them
-    frame by frame (Play at three speeds, Pause, a frame slider labelled with the step). A diverged
-    run shows its finite prefix and an ✕ where it left, with "diverged at step k" in the legend.
+
+def f_image(field: FieldGrid, cmap: str = "RdBu_r") -> tuple[str, float]:
+    """The objective f over the box as a PNG data URI (symmetric colours, white at f = 0) and the colour limit.
+
+    The landscape is a layout image rather than a heatmap trace: Plotly's frame transitions
+    (``redraw=False``) re-plot only animatable (scatter) traces and drop every other trace layer
+    of the subplot, so an image is the one background that survives Play, Pause and scrubbing.
+    """
+    import base64
+    import io
+
+    from matplotlib import colormaps
+    from PIL import Image
+
+    f = np.asarray(field.f, dtype=float)
+    finite = f[np.isfinite(f)]
+    top = float(np.abs(finite).max()) if finite.size else 1.0
+    top = top or 1.0
+    rgba = colormaps[cmap]((np.nan_to_num(f) / top + 1.0) / 2.0)  # (n, n, 4)
+    img = Image.fromarray((rgba[::-1, :, :3] * 255).round().astype(np.uint8))  # row 0 = top = y_hi
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), top
+
+
+def contour_lines(field: FieldGrid, n_levels: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """Level lines of f as one polyline with NaN breaks: (K,), (K,) float32."""
+    import contourpy
+
+    f = np.asarray(field.f, dtype=float)
+    finite = f[np.isfinite(f)]
+    if finite.size == 0 or np.ptp(finite) == 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.float32)
+    gen = contourpy.contour_generator(field.xs, field.ys, np.where(np.isfinite(f), f, np.nan))
+    levels = np.linspace(finite.min(), finite.max(), n_levels + 2)[1:-1]
+    (x_lo, x_hi), (y_lo, y_hi) = field.box
+    tol = np.hypot(x_hi - x_lo, y_hi - y_lo) * SCREEN_TOL * 2
+    xs: list[np.ndarray] = []
+    for lev in levels:
+        for line in gen.lines(float(lev)):
+            line = np.asarray(line)[decimate(np.asarray(line), tol)]
+            xs.append(line)
+            xs.append(np.full((1, 2), np.nan))
+    pts = np.concatenate(xs) if xs else np.zeros((0, 2))
+    return pts[:, 0].astype(np.float32), pts[:, 1].astype(np.float32)
+
+
+def decimate(xy: np.ndarray, tol: float) -> np.ndarray:
+    """Indices of a polyline's vertices at least ``tol`` apart (first and last always kept)."""
+    n = len(xy)
+    if n <= 2 or tol <= 0:
+        return np.arange(n)
+    keep = [0]
+    last = xy[0]
+    for i in range(1, n - 1):
+        if abs(xy[i, 0] - last[0]) + abs(xy[i, 1] - last[1]) >= tol:
+            keep.append(i)
+            last = xy[i]
+    keep.append(n - 1)
+    return np.asarray(keep)
+
+
+def _inside(p: np.ndarray, box: tuple) -> bool:
+    (x_lo, x_hi), (y_lo, y_hi) = box
+    return bool(x_lo <= p[0] <= x_hi and y_lo <= p[1] <= y_hi)
+
+
+def _crossing(a: np.ndarray, b: np.ndarray, box: tuple) -> np.ndarray:
+    """The point where the segment from ``a`` (inside the box) to ``b`` (outside) meets the box edge."""
+    (x_lo, x_hi), (y_lo, y_hi) = box
+    d = b - a
+    t = 1.0
+    for k, (lo, hi) in enumerate(((x_lo, x_hi), (y_lo, y_hi))):
+        if d[k] > 0 and b[k] > hi:
+            t = min(t, (hi - a[k]) / d[k])
+        elif d[k] < 0 and b[k] < lo:
+            t = min(t, (lo - a[k]) / d[k])
+    return a + max(t, 0.0) * d
+
+
+def clip_path(pts: np.ndarray, box: tuple) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
+    """Clip a polyline (N, 2) to the box.
+
+    Returns the clipped polyline (M, 2) with NaN rows where it leaves the box, and one
+    ``(x, y, angle)`` per exit: the point on the edge and the travel direction in Plotly's marker
+    angle convention (degrees clockwise from up), for an arrow marker.
+    """
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if len(pts) == 0:
+        return np.zeros((0, 2)), []
+    (x_lo, x_hi), (y_lo, y_hi) = box
+    ins = (pts[:, 0] >= x_lo) & (pts[:, 0] <= x_hi) & (pts[:, 1] >= y_lo) & (pts[:, 1] <= y_hi)
+    if ins.all():
+        return pts, []
+    out: list[np.ndarray] = [pts[0]] if ins[0] else []
+    exits: list[tuple[float, float, float]] = []
+    for i in range(1, len(pts)):
+        a, b = pts[i - 1], pts[i]
+        if ins[i - 1] and ins[i]:
+            out.append(b)
+        elif ins[i - 1]:  # leaves the box
+            e = _crossing(a, b, box)
+            out += [e, np.array([np.nan, np.nan])]
+            d = b - a
+            exits.append((float(e[0]), float(e[1]), float(np.degrees(np.arctan2(d[0], d[1])))))
+        elif ins[i]:  # comes back
+            out += [_crossing(b, a, box), b]
+    return (np.asarray(out) if out else np.zeros((0, 2))), exits
+
+
+def _f32(a: Sequence[float] | np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32)
+
+
+def _typed(a: Sequence[float] | np.ndarray) -> dict | list:
+    """A float32 array as Plotly's typed-array spec (base64); short arrays as rounded lists."""
+    arr = _f32(a)
+    if arr.size == 0:  # an empty update leaves the old points on screen in a transition; one gap clears them
+        return [None]
+    if arr.size <= 4:
+        return [None if not np.isfinite(v) else round(float(v), 5) for v in arr]
+    return to_typed_array_spec(arr)
+
+
+def _chunks(n: int) -> list[tuple[int, int]]:
+    """Split vertex indices 0..n-1 into overlapping runs [a, b] of about 2.5·√n vertices.
+
+    A frame costs about 35 bytes per chunk (its on/off switch) plus about 5 bytes per vertex of the
+    unfinished chunk (half a chunk on average): 2.5·√n balances the two.
+    """
+    size = max(8, int(np.ceil(2.5 * np.sqrt(max(n, 1)))))
+    out, a = [], 0
+    while a < n - 1:
+        b = min(n - 1, a + size)
+        out.append((a, b))
+        a = b
+    return out or [(0, 0)]
+
+
+@dataclass
+class _PathPlan:
+    keep: np.ndarray  # (K,) recorded indices drawn (decimated), finite only
+    chunks: list[tuple[int, int]]  # ranges into keep
+    exits: list[tuple[int, float, float, float]]  # (record index after the exit, x, y, angle)
+
+
+def _plan(run: Run, box: tuple, tol: float) -> _PathPlan:
+    last = run.last_finite()
+    xy = run.xy[: last + 1]
+    keep = decimate(xy, tol)
+    if len(keep) > MAX_PATH_POINTS:
+        keep = keep[_stride(len(keep), MAX_PATH_POINTS)]
+    exits = []
+    pts = xy[keep]
+    for j in range(1, len(keep)):
+        if _inside(pts[j - 1], box) and not _inside(pts[j], box):
+            e = _crossing(pts[j - 1], pts[j], box)
+            d = pts[j] - pts[j - 1]
+            exits.append((int(keep[j]), float(e[0]), float(e[1]), float(np.degrees(np.arctan2(d[0], d[1])))))
+    return _PathPlan(keep, _chunks(len(keep)), exits)
+
+
+def _partial(run: Run, plan: _PathPlan, k: int, box: tuple) -> tuple[int, np.ndarray]:
+    """How many whole chunks are drawn at record ``k`` and the clipped rest of the path up to ``k``."""
+    kept = plan.keep
+    last = run.last_finite()
+    k = min(int(k), last)
+    n_full = sum(1 for a, b in plan.chunks if kept[b] <= k)
+    a = plan.chunks[n_full][0] if n_full < len(plan.chunks) else plan.chunks[-1][1]
+    idx = kept[a:][kept[a:] <= k]
+    if idx.size == 0 or idx[-1] != k:
+        idx = np.append(idx, k)
+    pts, _ = clip_path(run.xy[idx], box)
+    return n_full, pts
+
+
+def _head(run: Run, k: int, box: tuple) -> np.ndarray:
+    (x_lo, x_hi), (y_lo, y_hi) = box
+    p = run.xy[min(int(k), run.last_finite())]
+    return np.array([np.clip(p[0], x_lo, x_hi), np.clip(p[1], y_lo, y_hi)])
+
+
+def _metric_series(run: Run) -> list[Optional[np.ndarray]]:
+    return [run.f, run.grad_norm, run.dist]
+
+
+def _cursor_range(runs: Sequence[Run], which: int, log: bool) -> list[float]:
+    vals = [np.asarray(s[which], float) for s in map(_metric_series, runs) if s[which] is not None]
+    v = np.concatenate(vals) if vals else np.zeros(0)
+    v = v[np.isfinite(v) & ((v > 0) if log else True)]
+    if v.size == 0:
+        return [1e-3, 1.0] if log else [-1.0, 1.0]
+    return [float(v.min()), float(v.max())]
+
+
+def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = False, frames: int = 60,
+                      click_grid: int = 0, title: str = "", metrics: bool = True) -> go.Figure:
+    """The main picture: f, its level lines, the flow −ξ, the equilibrium and every run's path,
+    animated, with the f / ‖ξ‖ / distance panels on the right and a time cursor on them.
+
+    The static figure shows the whole paths (so a screenshot tells the story). Play replays them
+    frame by frame; Pause, the step slider and the ↺ / ◀ / ▶ step buttons move through the frames.
+    Frames touch only scatter traces (paths, heads, exit arrows, cursors): the landscape is a layout
+    image and never part of a frame, so it stays through any sequence of Play, Pause, scrubbing and
+    clicks. Each path is split into chunks of about √n vertices whose full data is sent once; a
+    frame only switches chunks on or off (opacity) and sends the unfinished chunk, so the payload grows like
+    frames·√n instead of frames·n. Paths are clipped to the box with an arrow where they leave it.
     ``click_grid`` > 0 adds an invisible n×n grid of clickable points (clicking one sets the start).
     """
     style = Style.of(lecture)
-    fig = go.Figure(_field_traces(field, style))
+    (x_lo, x_hi), (y_lo, y_hi) = box = field.box
+    has_dist = any(r.dist is not None for r in runs)
+    # metric panels: (row, which series, title, log axis); lecture mode keeps the one that tells the story
+    if not metrics:
+        panels: list[tuple[int, int, str, bool]] = []
+    elif lecture:
+        panels = [(2, 2, "distance to ★", True)] if has_dist else [(2, 1, "‖ξ(z_t)‖", True)]
+    else:
+        panels = [(1, 0, "f(x_t, y_t)", False), (2, 1, "‖ξ(z_t)‖", True)]
+        panels.append((3, 2, "distance to ★", True) if has_dist else (3, 0, "", False))
+        panels = [p for p in panels if p[2]]
+    if panels and lecture:
+        # projector layout: the plot left; buttons, legend and one metric panel right of it
+        fig = make_subplots(rows=2, cols=2, specs=[[{"rowspan": 2}, None], [None, {}]], column_widths=[0.56, 0.44],
+                            row_heights=[0.5, 0.5], horizontal_spacing=0.14, vertical_spacing=0.14,
+                            subplot_titles=["", panels[0][2]])
+        main_dom = 0.56 - 0.07
+    elif panels:
+        fig = make_subplots(rows=3, cols=2, specs=[[{"rowspan": 3}, {}], [None, {}], [None, {}]],
+                            column_widths=[0.6, 0.4], horizontal_spacing=0.12, vertical_spacing=0.1,
+                            subplot_titles=["", *(p[2] for p in panels)])
+        main_dom = 0.6 - 0.06
+    else:
+        fig = go.Figure()
+        main_dom = 1.0
+    src, top = f_image(field) if field.planar else ("", 1.0)
+    if field.planar:
+        fig.add_layout_image(source=src, xref="x", yref="y", x=x_lo, y=y_hi, sizex=x_hi - x_lo, sizey=y_hi - y_lo,
+                             sizing="stretch", layer="below", opacity=0.8)
+        # the colour bar of the image: an invisible one-point trace carries it
+        fig.add_trace(go.Scatter(
+            x=[x_lo], y=[y_lo], mode="markers", name="f(x, y)", showlegend=False, hoverinfo="skip",
+            marker=dict(color=[0.0], cmin=-top, cmax=top, colorscale="RdBu_r", opacity=0, size=1, showscale=True,
+                        colorbar=dict(title=dict(text="f", side="top"), thickness=14 if lecture else 11, len=0.75,
+                                      x=main_dom + 0.005, xanchor="left", y=0.5, yanchor="middle",
+                                      tickfont=dict(size=style.font - 2)))))
+        cx, cy = contour_lines(field)
+        fig.add_trace(go.Scatter(x=cx, y=cy, mode="lines", name="contours of f", showlegend=False, hoverinfo="skip",
+                                 line=dict(color="rgba(40,40,40,0.35)", width=0.9)))
+        qx, qy = quiver_xy(field)
+        fig.add_trace(go.Scatter(x=_f32([np.nan if v is None else v for v in qx]),
+                                 y=_f32([np.nan if v is None else v for v in qy]), mode="lines",
+                                 line=dict(color="rgba(30,30,30,0.5)", width=1.6 if lecture else 1.1),
+                                 name="flow −ξ", hoverinfo="skip"))
+    if field.equilibrium is not None:
+        fig.add_trace(go.Scatter(x=[field.equilibrium[0]], y=[field.equilibrium[1]], mode="markers",
+                                 marker=dict(symbol="star", size=style.marker + 10, color="gold",
+                                             line=dict(color="black", width=1.5)),
+                                 name="equilibrium"))
     if click_grid > 0:
-        (x_lo, x_hi), (y_lo, y_hi) = field.box
-        cx, cy = np.meshgrid(np.linspace(x_lo, x_hi, click_grid), np.linspace(y_lo, y_hi, click_grid))
-        fig.add_trace(go.Scatter(x=cx.ravel().round(3), y=cy.ravel().round(3), mode="markers",
-                                 marker=dict(size=10, color="rgba(0,0,0,0)"), name="click to set start",
-                                 showlegend=False, hovertemplate="start here: (%{x}, %{y})<extra></extra>"))
+        gx, gy = np.meshgrid(np.linspace(x_lo, x_hi, click_grid), np.linspace(y_lo, y_hi, click_grid))
+        fig.add_trace(go.Scatter(x=_f32(gx.ravel().round(3)), y=_f32(gy.ravel().round(3)), mode="markers",
+                                 marker=dict(size=12, color="rgba(0,0,0,0)"), name="click to set start",
+                                 showlegend=False, hovertemplate="start here: (%{x:.3g}, %{y:.3g})<extra></extra>"))
     n_rec = max((len(r.xy) for r in runs), default=1)
     fidx = frame_indices(n_rec, frames)
-    animated: list[int] = []  # trace indices the frames update: (path, head) per run
-    paths: list[np.ndarray] = []
+    k_show = int(fidx[-1])  # the static figure shows the last frame
+    tol = np.hypot(x_hi - x_lo, y_hi - y_lo) * SCREEN_TOL
+    animated: list[int] = []  # trace indices the frames update, in frame-data order
+    plans: list[_PathPlan] = []
     for i, run in enumerate(runs):
         c = color(i)
-        keep = _stride(len(run.xy), MAX_PATH_POINTS)
-        if run.diverged and run.last_finite() not in keep:
-            keep = np.union1d(keep, [run.last_finite()])
-        path = run.xy[keep]
-        paths.append(keep)
+        plan = _plan(run, box, tol)
+        plans.append(plan)
+        kept = plan.keep
+        for a, b in plan.chunks:  # whole chunks: data sent once, frames only switch them on or off
+            pts, _ = clip_path(run.xy[kept[a: b + 1]], box)
+            animated.append(len(fig.data))
+            fig.add_trace(go.Scatter(x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), mode="lines", legendgroup=run.label,
+                                     showlegend=False, name=run.label, line=dict(color=c, width=style.line),
+                                     hoverinfo="skip", opacity=float(kept[b] <= k_show)))
+        n_full, pts = _partial(run, plan, k_show, box)
         animated.append(len(fig.data))
-        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=_run_name(run), legendgroup=run.label,
-                                 line=dict(color=c, width=style.line), customdata=run.steps[keep],
-                                 hovertemplate="step %{customdata}: (%{x:.3g}, %{y:.3g})<extra>" + run.label
-                                 + "</extra>"))
-        last = run.last_finite()
-        animated.append(len(fig.data))
-        fig.add_trace(go.Scatter(x=[run.xy[last, 0]], y=[run.xy[last, 1]], mode="markers", legendgroup=run.label,
-                                 showlegend=False,
-                                 marker=dict(color=c, size=style.marker + 4, line=dict(color="white", width=2)),
+        fig.add_trace(go.Scatter(x=_f32(pts[:, 0]), y=_f32(pts[:, 1]), mode="lines", name=f"{run.label} path",
+                                 legendgroup=run.label, showlegend=False, line=dict(color=c, width=style.line),
                                  hoverinfo="skip"))
+        animated.append(len(fig.data))
+        hd = _head(run, k_show, box)
+        # the head carries the legend entry: it always has one point inside the box (Plotly leaves traces
+        # without points out of the legend, and a path that has left the box has none)
+        fig.add_trace(go.Scatter(x=[hd[0]], y=[hd[1]], mode="lines+markers", legendgroup=run.label,
+                                 name=_run_name(run), hoverinfo="skip", line=dict(color=c, width=style.line),
+                                 marker=dict(color=c, size=style.marker + 4, line=dict(color="white", width=2))))
+        animated.append(len(fig.data))
+        ex = [e for e in plan.exits if e[0] <= k_show]
+        fig.add_trace(go.Scatter(x=[e[1] for e in ex], y=[e[2] for e in ex], mode="markers", legendgroup=run.label,
+                                 showlegend=False, name=f"{run.label} leaves the box", hoverinfo="skip",
+                                 marker=dict(symbol="arrow", angle=[e[3] for e in ex], size=style.marker + 8, color=c,
+                                             line=dict(color="white", width=1.5))))
         fig.add_trace(go.Scatter(x=[run.xy[0, 0]], y=[run.xy[0, 1]], mode="markers", legendgroup=run.label,
                                  showlegend=False, marker=dict(color="white", size=style.marker + 2, symbol="circle",
                                                                line=dict(color=c, width=2.5)), hoverinfo="skip",
                                  name="start"))
         if run.diverged:
-            fig.add_trace(go.Scatter(x=[run.xy[last, 0]], y=[run.xy[last, 1]], mode="markers+text",
-                                     legendgroup=run.label, showlegend=False,
-                                     text=[f"diverged at step {run.diverged_at}"], textposition="top center",
-                                     textfont=dict(color=c, size=style.font),
-                                     marker=dict(symbol="x", size=style.marker + 10, color=c, line=dict(width=2)),
-                                     name=f"{run.label} diverged"))
+            p = _head(run, run.last_finite(), box)
+            fig.add_trace(go.Scatter(x=[p[0]], y=[p[1]], mode="markers", legendgroup=run.label, showlegend=False,
+                                     marker=dict(symbol="x", size=style.marker + 8, color=c, line=dict(width=2)),
+                                     name=f"{run.label} diverged",
+                                     hovertemplate=f"diverged at step {run.diverged_at}<extra>{run.label}</extra>"))
         if run.flags is not None:
             for flag, (what, fc, sym) in FLAG_STYLE.items():
                 sel = np.flatnonzero((run.flags == flag) & np.isfinite(run.xy).all(axis=1))
                 if sel.size == 0:
                     continue
                 sel = sel[_stride(sel.size, MAX_PATH_POINTS)]
-                fig.add_trace(go.Scatter(x=run.xy[sel, 0], y=run.xy[sel, 1], mode="markers", legendgroup=run.label,
+                sel = sel[[_inside(run.xy[j], box) for j in sel]]
+                fig.add_trace(go.Scatter(x=_f32(run.xy[sel, 0]), y=_f32(run.xy[sel, 1]), mode="markers",
+                                         legendgroup=run.label,
                                          name=f"{run.name}: {what} ({int((run.flags == flag).sum())})",
                                          marker=dict(symbol=sym, size=max(5, style.marker - 2), color=fc,
                                                      line=dict(width=1, color=fc)),
                                          hoverinfo="skip"))
-    # animation frames: path prefix and head of every run at the frame's step
+    steps_of = runs[0].steps if runs else np.zeros(1, int)
+
+    def step_at(k: int) -> int:
+        return int(steps_of[min(int(k), len(steps_of) - 1)])
+
+    cursors: list[tuple[int, list[float]]] = []
+    if panels:
+        _metric_traces(fig, runs, style, panels)
+        for row, which, _, log in panels:
+            yr = _cursor_range(runs, which, log)
+            cursors.append((len(fig.data), yr))
+            animated.append(len(fig.data))
+            fig.add_trace(go.Scatter(x=[step_at(k_show)] * 2, y=yr, mode="lines", showlegend=False,
+                                     name=f"time cursor {row}", hoverinfo="skip",
+                                     line=dict(color="rgba(0,0,0,0.65)", width=2.5, dash="dot")), row=row, col=2)
+    # frames: plain dicts, arrays as Plotly's base64 typed arrays
+    def xy(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> dict:
+        return {"x": _typed(x), "y": _typed(y)}
+
     frame_list = []
     for j, k in enumerate(fidx):
-        data = []
-        for run, keep in zip(runs, paths):
-            kk = min(int(k), len(run.xy) - 1)
-            pre = keep[keep <= kk]
-            pts = run.xy[np.append(pre, kk)] if (pre.size == 0 or pre[-1] != kk) else run.xy[pre]
-            ok = np.isfinite(pts).all(axis=1)
-            pts = pts[ok] if ok.any() else run.xy[:1]
-            data.append(go.Scatter(x=pts[:, 0], y=pts[:, 1]))
-            data.append(go.Scatter(x=[pts[-1, 0]], y=[pts[-1, 1]]))
-        step = int(runs[0].steps[min(int(k), len(runs[0].steps) - 1)]) if runs else 0
-        frame_list.append(go.Frame(data=data, traces=animated, name=str(j), layout=dict(title_text=f"step {step}")
-                                   if not title else None))
-    fig.frames = frame_list
-    labels = [str(int(runs[0].steps[min(int(k), len(runs[0].steps) - 1)])) if runs else "0" for k in fidx]
+        data: list = []
+        for run, plan in zip(runs, plans):
+            n_full, pts = _partial(run, plan, int(k), box)
+            # opacity, not visible: a frame transition does not remove a trace it hides
+            data += [{"opacity": int(q < n_full)} for q in range(len(plan.chunks))]
+            data.append(xy(pts[:, 0], pts[:, 1]))
+            hd = _head(run, int(k), box)
+            data.append({"x": [round(float(hd[0]), 5)], "y": [round(float(hd[1]), 5)]})
+            ex = [e for e in plan.exits if e[0] <= k]
+            data.append({"x": _typed([e[1] for e in ex]), "y": _typed([e[2] for e in ex]),
+                         "marker": {"angle": [round(e[3], 1) for e in ex] or [0]}})
+        for _, yr in cursors:
+            data.append({"x": [step_at(int(k))] * 2, "y": yr})
+        # Every trace is named in every frame, the static ones with an empty update: a transition
+        # recomputes all traces but re-plots only those it is given, and a trace left out loses its
+        # SVG node, so a later click (point selection) failed with "reading 'selectAll'".
+        update = dict(zip(animated, data))
+        frame_list.append(go.Frame(name=str(j), traces=list(range(len(fig.data))),
+                                   data=[update.get(t, {}) for t in range(len(fig.data))], _validate=False))
+    labels = [str(step_at(int(k))) for k in fidx]
 
     def play(ms: int) -> dict:
         return dict(frame=dict(duration=ms, redraw=False), transition=dict(duration=0), fromcurrent=True,
                     mode="immediate")
 
+    def skip(action: str) -> dict:
+        return dict(label=STEP_ACTIONS[action], method="skip", args=[f"saddle:{action}"])
+
+    play_buttons = [dict(label="▶ Play", method="animate", args=[None, play(60)]),
+                    dict(label="❚❚ Pause", method="animate",
+                         args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                                            transition=dict(duration=0))])]
+    step_buttons = [skip("back"), skip("next"), skip("reset")]
+    speed_buttons = [dict(label="½×", method="animate", args=[None, play(160)]),
+                     dict(label="4×", method="animate", args=[None, play(15)])]
+    menu = dict(type="buttons", direction="left", xanchor="left", yanchor="top", showactive=False,
+                font=dict(size=style.font - 1), bgcolor="#f4f4f4", bordercolor="#999")
+    tick_band = style.font * 3 + 26  # below the main x axis: its tick labels and title
+    if lecture and panels:
+        # right of the plot, above the metric panel: two rows of buttons, then the legend
+        right = main_dom + 0.12
+        menus = [dict(menu, x=right, y=1.0, pad=dict(t=0, r=4), buttons=play_buttons + speed_buttons),
+                 dict(menu, x=right, y=1.0, pad=dict(t=style.font * 2 + 20, r=4), buttons=step_buttons)]
+        legend = dict(orientation="v", x=right, xanchor="left", y=1.0 - (style.font * 4 + 50) / style.height,
+                      yanchor="top", font=dict(size=style.font), bgcolor="rgba(255,255,255,0)")
+        slider_pad, bottom_margin, top_margin = tick_band, tick_band + style.font * 2 + 40, 12
+    else:
+        menus = [dict(menu, x=0.0, y=0.0, pad=dict(r=4, t=tick_band),
+                      buttons=play_buttons + step_buttons + speed_buttons)]
+        legend = None
+        slider_pad = tick_band + style.font * 2 + 16
+        bottom_margin, top_margin = slider_pad + style.font * 2 + 40, style.font * 2 + 12
     fig.update_layout(
-        updatemenus=[dict(
-            type="buttons", direction="left", x=0.0, y=-0.13 if lecture else -0.11, xanchor="left", yanchor="top",
-            pad=dict(r=6, t=6), showactive=False, font=dict(size=style.font),
-            buttons=[dict(label="▶ Play", method="animate", args=[None, play(60)]),
-                     dict(label="½×", method="animate", args=[None, play(160)]),
-                     dict(label="4×", method="animate", args=[None, play(15)]),
-                     dict(label="❚❚ Pause", method="animate",
-                          args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate",
-                                             transition=dict(duration=0))])],
-        )],
+        meta=TRAJECTORY_META,
+        updatemenus=menus,
         sliders=[dict(
-            active=len(fidx) - 1, x=0.0, y=-0.25 if lecture else -0.2, len=1.0, xanchor="left", yanchor="top",
-            pad=dict(t=0), ticklen=0, minorticklen=0,
-            currentvalue=dict(prefix="step ", font=dict(size=style.font, color="#333"), xanchor="left"),
+            active=len(fidx) - 1, x=0.0, y=0.0, len=main_dom, xanchor="left", yanchor="top",
+            pad=dict(t=slider_pad, b=0), ticklen=0, minorticklen=0,
+            currentvalue=dict(prefix="step ", font=dict(size=style.font, color="#333"), xanchor="left", offset=6),
             font=dict(color="rgba(0,0,0,0)"),  # one label per frame is unreadable; the current value says it
             steps=[dict(label=lab, method="animate",
                         args=[[str(j)], dict(mode="immediate", frame=dict(duration=0, redraw=False),
@@ -237,62 +556,87 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
         )],
     )
     _axes(fig, field, style, title)
-    fig.update_layout(margin=dict(b=230 if lecture else 170))
+    if legend is not None:
+        fig.update_layout(legend=legend)
+        for tr in fig.data:  # lecture legend: the runs only (flow and ★ are explained by the page)
+            if tr.name in ("flow −ξ", "equilibrium"):
+                tr.showlegend = False
+    if panels:
+        _metric_axes(fig, runs, style, panels, lecture)
+    fig.update_layout(height=style.height, margin=dict(l=10, r=44, t=top_margin + (30 if title else 0),
+                                                       b=bottom_margin))
+    fig.frames = frame_list  # built unvalidated: validating thousands of small trace updates takes seconds
     return fig
 
 
-def metrics_figure(runs: Sequence[Run], *, lecture: bool = False, vertical: bool = False) -> go.Figure:
-    """Metrics panel: f(t), |ξ|(t) and the distance to the equilibrium (log scales).
-
-    One line per run; side by side or stacked (``vertical``, next to the main plot).
-    """
-    style = Style.of(lecture)
-    has_dist = any(r.dist is not None for r in runs)
-    titles = ["f(x_t, y_t)", "‖ξ(z_t)‖ (log)", "distance to equilibrium (log)" if has_dist else "no known equilibrium"]
-    shape = dict(rows=3, cols=1, vertical_spacing=0.11) if vertical else dict(rows=1, cols=3, horizontal_spacing=0.07)
-    fig = make_subplots(subplot_titles=titles, shared_xaxes=vertical, **shape)
-
-    def at(k: int) -> dict:
-        return dict(row=k, col=1) if vertical else dict(row=1, col=k)
-
+def _metric_traces(fig: go.Figure, runs: Sequence[Run], style: Style,
+                   panels: Sequence[tuple[int, int, str, bool]], col: int = 2) -> None:
     for i, run in enumerate(runs):
         c = color(i)
-        for col, ys in ((1, run.f), (2, run.grad_norm), (3, run.dist)):
+        series = _metric_series(run)
+        for row, which, _, _ in panels:
+            ys = series[which]
             if ys is None:
                 continue
-            keep = _stride(len(ys), 2000)
-            fig.add_trace(go.Scatter(x=run.steps[keep], y=ys[keep], mode="lines",
-                                     line=dict(color=c, width=style.line * 0.8), name=_run_name(run),
-                                     legendgroup=run.label, showlegend=col == 1), **at(col))
+            keep = _stride(len(ys), 600)
+            xs = run.steps[keep]
+            dx = np.diff(xs)
+            # evenly spaced steps go as x0 + i·dx (no x array in the payload)
+            xkw = dict(x0=int(xs[0]), dx=int(dx[0])) if dx.size and (dx == dx[0]).all() else dict(x=_f32(xs))
+            fig.add_trace(go.Scatter(**xkw, y=_f32(ys[keep]), mode="lines", showlegend=False,
+                                     line=dict(color=c, width=style.line * 0.7), name=run.label,
+                                     legendgroup=run.label,
+                                     hovertemplate="step %{x}: %{y:.3g}<extra>" + run.label + "</extra>"),
+                          row=row, col=col)
         if run.diverged:
-            for col in (1, 2, 3):
-                fig.add_vline(x=run.diverged_at, line=dict(color=c, dash="dot", width=1.5), **at(col))
-    for col, key in ((2, "grad_norm"), (3, "dist")):
-        fig.update_yaxes(type="log", exponentformat="power", **_log_ticks([getattr(r, key) for r in runs]),
-                         **at(col))
-    fig.update_xaxes(title_text="step", **(at(3) if vertical else {}))
+            for row, _, _, _ in panels:
+                fig.add_vline(x=run.diverged_at, line=dict(color=c, dash="dot", width=1.5), row=row, col=col)
+
+
+def _metric_axes(fig: go.Figure, runs: Sequence[Run], style: Style, panels: Sequence[tuple[int, int, str, bool]],
+                 lecture: bool = False, col: int = 2) -> None:
+    last = max(p[0] for p in panels)
+    first_x = None
+    for row, which, _, log in panels:
+        if log:
+            fig.update_yaxes(type="log", exponentformat="power", showexponent="all",
+                             **_log_ticks([_metric_series(r)[which] for r in runs], lecture=lecture), row=row, col=col)
+        fig.update_xaxes(showgrid=True, gridcolor="#eee", zeroline=False, row=row, col=col,
+                         showticklabels=row == last, ticks="outside")
+        fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False, row=row, col=col, nticks=4)
+        axis = fig.get_subplot(row, col).xaxis.plotly_name  # e.g. "xaxis2"
+        if first_x is None:
+            first_x = axis.replace("axis", "")
+        elif axis.replace("axis", "") != first_x:
+            fig.layout[axis].matches = first_x  # zoom one metric panel's time axis, zoom all
+    fig.update_xaxes(title_text="step", row=last, col=col)
     fig.update_annotations(font_size=style.font)
-    fig.update_layout(template="plotly_white", font=dict(size=style.font),
-                      height=style.height if vertical else int(style.height * 0.55),
-                      showlegend=False,
-                      margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white")
-    fig.update_xaxes(showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(showgrid=True, gridcolor="#eee")
-    return fig
 
 
-def _log_ticks(series: Sequence[Optional[np.ndarray]]) -> dict:
-    """Explicit 1-2-5 ticks with full labels on short log ranges (Plotly's "D2" ticks label 0.5 as a
-    bare "5"); Plotly's own power-of-ten ticks on long ranges.
+def _log_ticks(series: Sequence[Optional[np.ndarray]], lecture: bool = False) -> dict:
+    """Explicit ticks with full labels on log axes (Plotly's own "D2" ticks label 0.5 as a bare "5").
+
+    Short ranges get 1-2-5 ticks (lecture mode: 1-3 per decade, fewer and larger), long ranges
+    powers of ten only, so no small in-between labels appear.
     """
     vals = np.concatenate([np.asarray(v, dtype=float).ravel() for v in series if v is not None] or [np.ones(1)])
     vals = vals[np.isfinite(vals) & (vals > 0)]
-    if vals.size == 0 or np.log10(vals.max() / vals.min()) > 2.5:
+    if vals.size == 0:
         return {}
     lo, hi = np.floor(np.log10(vals.min())), np.ceil(np.log10(vals.max()))
-    ticks = [m * 10.0**e for e in np.arange(lo, hi + 1) for m in (1, 2, 5)]
+    if hi - lo > 2.5:
+        step = max(1, int(np.ceil((hi - lo) / 5)))
+        ticks = [10.0**e for e in np.arange(lo, hi + 1, step)]
+        return dict(tickmode="array", tickvals=ticks, ticktext=[_pow10(t) for t in ticks])
+    mantissas = (1, 3) if lecture else (1, 2, 5)
+    ticks = [m * 10.0**e for e in np.arange(lo, hi + 1) for m in mantissas]
     ticks = [t for t in ticks if vals.min() / 1.5 <= t <= vals.max() * 1.5]
     return dict(tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+
+
+def _pow10(t: float) -> str:
+    e = int(round(np.log10(t)))
+    return f"{t:g}" if -2 <= e <= 3 else f"10<sup>{e}</sup>"
 
 
 def small_multiples(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = False, cols: int = 3) -> go.Figure:
@@ -326,43 +670,94 @@ def small_multiples(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = Fa
         fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // cols + 1, col=i % cols + 1)
     fig.update_annotations(font_size=style.font)
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.7) * rows,
-                      margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white")
+                      margin=dict(l=10, r=44, t=50, b=10), plot_bgcolor="white", modebar=dict(orientation="v"))
     return fig
+
+
+BASIN_RULE = ("Colour: log₁₀ of how much farther from ★ (red) or closer to it (blue) each run ended than it "
+              "started, on a colour range fitted to the map (a uniform map means every start grows or shrinks "
+              "by the same factor, as in a linear game). Black: diverged, by the same rule as the trajectory "
+              "plot's \"diverged at step k\".")
+
+
+def basin_outcome(b: Basin, box: Optional[tuple] = None,
+                  equilibrium: Optional[tuple[float, float]] = None) -> tuple[np.ndarray, np.ndarray, str]:
+    """What the basin map colours, per start: (value (n, n), diverged (n, n) bool, colour-bar title).
+
+    With a known equilibrium the value is log₁₀(final distance / initial distance): > 0 means the run
+    moved away (GDA on xy from every start), < 0 that it came closer. A start counts as diverged by
+    the rule of the trajectory plot (the engine's: the iterate overflowed). Without an equilibrium the
+    value is log₁₀ of the final ‖ξ‖.
+    """
+    div = b.diverged_at >= 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if equilibrium is not None and b.measure != "|ξ|":
+            gx, gy = np.meshgrid(b.xs, b.ys)  # (n, n)
+            d0 = np.hypot(gx - equilibrium[0], gy - equilibrium[1])
+            value = np.log10(np.maximum(b.final, 1e-300) / np.maximum(d0, 1e-300))
+            title = "log₁₀ (final / initial distance to ★)"
+        else:
+            value = np.log10(np.maximum(b.final, 1e-16))
+            title = f"log₁₀ final {b.measure}"
+    return np.where(div, np.nan, value), div, title
 
 
 def basin_figure(b: Basin, *, title: str = "", lecture: bool = False,
                  start: Optional[tuple[float, float]] = None,
-                 equilibrium: Optional[tuple[float, float]] = None) -> go.Figure:
-    """Final distance from each start (log colour); diverged starts in black."""
+                 equilibrium: Optional[tuple[float, float]] = None, box: Optional[tuple] = None) -> go.Figure:
+    """Where each start ends up (:func:`basin_outcome`), diverged starts in black, the current start ringed."""
     style = Style.of(lecture)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logd = np.log10(np.maximum(b.final, 1e-16))
-    fig = go.Figure(go.Heatmap(x=b.xs, y=b.ys, z=logd, colorscale="Viridis", zmin=-8, zmax=2,
-                               colorbar=dict(title=dict(text=f"log₁₀ {b.measure}"), thickness=12),
-                               hovertemplate="start (%{x:.2f}, %{y:.2f}): 10^%{z:.2f}<extra></extra>",
-                               name="final " + b.measure))
-    div = (b.diverged_at >= 0).astype(float)
+    value, div, cbar = basin_outcome(b, box, equilibrium)
+    finite = value[np.isfinite(value)]
+    ratio = cbar.startswith("log₁₀ (final / initial")
+    if finite.size:
+        lo, hi = (float(v) for v in np.percentile(finite, [2, 98]))
+        if ratio:  # diverging colours centred on "no change"
+            top = max(abs(lo), abs(hi), 1e-3)
+            lo, hi = -top, top
+        elif hi - lo < 1e-3:
+            lo, hi = lo - 0.5, hi + 0.5
+    else:
+        lo, hi = -1.0, 1.0
+    fig = go.Figure(go.Heatmap(x=b.xs, y=b.ys, z=value, colorscale="RdBu_r" if ratio else "Viridis", zmin=lo,
+                               zmax=hi, colorbar=dict(title=dict(text=cbar, side="right"), thickness=14),
+                               hovertemplate="start (%{x:.2f}, %{y:.2f}): %{z:.2f}<extra></extra>",
+                               name="outcome"))
     if div.any():
-        fig.add_trace(go.Heatmap(x=b.xs, y=b.ys, z=np.where(div > 0, 1.0, np.nan), showscale=False,
+        fig.add_trace(go.Heatmap(x=b.xs, y=b.ys, z=np.where(div, 1.0, np.nan), showscale=False,
                                  colorscale=[[0, "black"], [1, "black"]], name="diverged",
                                  customdata=b.diverged_at,
-                                 hovertemplate="start (%{x:.2f}, %{y:.2f}): diverged at step %{customdata}"
-                                 "<extra></extra>"))
+                                 hovertemplate="start (%{x:.2f}, %{y:.2f}): diverged<extra></extra>"))
     if equilibrium is not None:
         fig.add_trace(go.Scatter(x=[equilibrium[0]], y=[equilibrium[1]], mode="markers", name="equilibrium",
                                  marker=dict(symbol="star", size=style.marker + 8, color="gold",
                                              line=dict(color="black", width=1.5))))
-    if start is not None:
+    if start is not None:  # a black ring around a white ring: visible on every colour
         fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="current start",
-                                 marker=dict(symbol="circle-open", size=style.marker + 6, color="white",
-                                             line=dict(width=3))))
+                                 marker=dict(symbol="circle-open", size=style.marker + 12, color="black",
+                                             line=dict(width=4, color="black"))))
+        fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", showlegend=False, hoverinfo="skip",
+                                 marker=dict(symbol="circle-open", size=style.marker + 5, color="white",
+                                             line=dict(width=2.5, color="white"))))
+    n = div.size
     n_div = int(div.sum())
-    sub = f"{n_div} of {div.size} starts diverged" if n_div else "no start diverged"
-    fig.update_layout(title=dict(text=f"{title} — {sub}" if title else sub, x=0.01), font=dict(size=style.font),
-                      height=style.height, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0.6))
-    fig.update_xaxes(title_text="x₀", constrain="domain")
-    fig.update_yaxes(title_text="y₀", scaleanchor="x", scaleratio=1)
+    parts = [f"{n_div} of {n} starts diverged" if n_div else "no start diverged"]
+    if ratio and finite.size:
+        away = int(((value > 0) & ~div).sum())
+        parts.append(f"{away} ended farther from ★ than they started")
+        if np.ptp(finite) < 0.01:  # a linear game: one factor for every start
+            parts.append(f"every start by a factor {10 ** float(np.median(finite)):.3g}")
+    sub = "; ".join(parts)
+    fig.update_layout(title=dict(text=f"{title}: {sub}" if title else sub, x=0.01, y=0.98, yanchor="top"),
+                      font=dict(size=style.font), template="plotly_white", plot_bgcolor="white",
+                      height=style.height, margin=dict(l=10, r=44, t=style.font * 2 + 30, b=10),
+                      modebar=dict(orientation="v"),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.0, xanchor="left"))
+    fig.update_xaxes(title_text="x₀", constrain="domain", showticklabels=True, ticks="outside",
+                     range=[float(b.xs[0]), float(b.xs[-1])], showgrid=False, zeroline=False)
+    fig.update_yaxes(title_text="y₀", scaleanchor="x", scaleratio=1, showticklabels=True, ticks="outside",
+                     constraintoward="top",  # a lopsided box: the map right under its title, no empty band
+                     constrain="domain", range=[float(b.ys[0]), float(b.ys[-1])], showgrid=False, zeroline=False)
     return fig
 
 
@@ -407,7 +802,8 @@ def game_spectrum_figure(spec: GameSpectrum, *, lecture: bool = False) -> go.Fig
     fig.update_annotations(font_size=style.font)
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
                       plot_bgcolor="white",
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2, x=0.6))
+                      margin=dict(l=10, r=44, t=50, b=10), legend=dict(orientation="h", y=-0.2, x=0.6),
+                      modebar=dict(orientation="v"))
     return fig
 
 
@@ -419,14 +815,18 @@ def step_spectrum_figure(specs: Sequence[StepSpectrum], *, lecture: bool = False
                                name="unit circle", hoverinfo="skip"))
     symbols = ("circle", "diamond", "square", "triangle-up", "cross", "star", "hexagon", "x")
     top = 1.0
+    n = len(specs)
     for i, s in enumerate(specs):
         if s.eigvals.size == 0:
             continue
         top = max(top, float(np.abs(s.eigvals).max()))
+        # later runs are drawn on top and smaller, with their own symbol: coinciding eigenvalues stay visible
+        # as nested markers instead of one hiding the other
+        size = style.marker + 6 + 7 * (n - 1 - i)
         fig.add_trace(go.Scatter(x=s.eigvals.real, y=s.eigvals.imag, mode="markers",
                                  name=f"{s.label}: ρ = {s.radius:.4g}",
-                                 marker=dict(size=style.marker + 6, color=color(i), symbol=symbols[i % len(symbols)],
-                                             line=dict(color="white", width=1), opacity=0.9),
+                                 marker=dict(size=size, color=color(i), symbol=symbols[i % len(symbols)],
+                                             line=dict(color="white", width=1.5), opacity=0.95),
                                  hovertemplate="λ = %{x:.4g} %{y:+.4g}i<extra>" + s.label + "</extra>"))
     r = min(top * 1.1, 10.0)
     fig.update_xaxes(range=[-r, r])
@@ -435,7 +835,8 @@ def step_spectrum_figure(specs: Sequence[StepSpectrum], *, lecture: bool = False
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.85),
                       plot_bgcolor="white",
                       title=dict(text="eigenvalues of one step z ↦ step(z) (with the algorithm's memory)", x=0.01),
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="v", x=1.02, y=1))
+                      margin=dict(l=10, r=44, t=50, b=10), legend=dict(orientation="v", x=1.02, y=1),
+                      modebar=dict(orientation="v"))
     return fig
 
 
@@ -450,13 +851,14 @@ def stability_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], *, le
             fig.add_vline(x=current[label], line=dict(color=color(i), dash="dot", width=1.5))
     # (no annotation_text: on a log axis Plotly places hline annotations at 10**y)
     fig.add_hline(y=1.0, line=dict(color="black", dash="dash", width=1.5))
-    fig.update_xaxes(type="log", title_text="step size η", exponentformat="power", showgrid=True, gridcolor="#eee")
+    fig.update_xaxes(type="log", title_text="step size η", exponentformat="power", showgrid=True, gridcolor="#eee",
+                     **_log_ticks([c[1] for c in curves], lecture=lecture))
     fig.update_yaxes(type="log", title_text="spectral radius ρ (dashed: ρ = 1)", showgrid=True, gridcolor="#eee",
-                     exponentformat="power", **_log_ticks([c[2] for c in curves]))
+                     exponentformat="power", **_log_ticks([c[2] for c in curves], lecture=lecture))
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
                       plot_bgcolor="white",
                       title=dict(text="stability against η (ρ < 1: converges locally, dotted: current η)", x=0.01),
-                      margin=dict(l=10, r=10, t=50, b=10))
+                      margin=dict(l=10, r=44, t=50, b=10), modebar=dict(orientation="v"))
     return fig
 
 
@@ -471,14 +873,15 @@ def stability_map_figure(lrs: np.ndarray, v2: np.ndarray, rho: np.ndarray, param
                                hovertemplate="η=%{x:.3g}, " + param2 + "=%{y:.3g}: log₁₀ρ=%{z:.3g}<extra></extra>"))
     fig.add_trace(go.Contour(x=lrs, y=v2, z=z, contours=dict(start=0, end=0, size=1, coloring="none"),
                              line=dict(color="black", width=2), showscale=False, hoverinfo="skip", name="ρ = 1"))
-    fig.update_xaxes(type="log", title_text="step size η")
+    fig.update_xaxes(type="log", title_text="step size η", **_log_ticks([lrs], lecture=lecture))
     fig.update_yaxes(title_text=param2)
     fig.update_layout(template="plotly_white", font=dict(size=style.font), height=int(style.height * 0.75),
                       title=dict(text=f"{label}: stable region (blue, ρ < 1) over η and {param2}", x=0.01),
-                      margin=dict(l=10, r=10, t=50, b=10))
+                      margin=dict(l=10, r=44, t=50, b=10), modebar=dict(orientation="v"))
     return fig
 
 
-__all__ = ["Style", "game_spectrum_figure", "step_spectrum_figure", "stability_figure", "stability_map_figure",
-           "PALETTE", "trajectory_figure", "metrics_figure", "small_multiples", "basin_figure",
-           "frame_indices", "quiver_xy", "color"]
+__all__ = ["Style", "BASIN_RULE", "basin_outcome", "TRAJECTORY_META", "game_spectrum_figure",
+           "step_spectrum_figure", "stability_figure", "stability_map_figure", "PALETTE", "trajectory_figure",
+           "small_multiples", "basin_figure", "frame_indices", "quiver_xy", "color", "clip_path",
+           "decimate", "f_image", "contour_lines"]

@@ -27,6 +27,7 @@ class Scene:
     seed: int = 0
     zoom: float = 1.0
     basin_algorithm: str = ""  # which run the basin-map tab shows first (default: the first)
+    look_for: str = ""  # one line for the class: what is about to happen when Play is pressed
     tags: tuple[str, ...] = field(default=())
 
     def game_config(self) -> GameConfig:
@@ -50,6 +51,7 @@ SCENES: tuple[Scene, ...] = (
         "to the saddle by $\\sqrt{1+\\eta^2}$. Extragradient evaluates the field at a look-ahead point first and "
         "spirals **in**, by $\\sqrt{1-\\eta^2+\\eta^4}$ per step.",
         "bilinear", (_algo("gda", lr=0.1), _algo("extragradient", lr=0.1)),
+        look_for="GDA's path grows outward turn after turn while extragradient's closes in on ★.",
     ),
     Scene(
         "gda_spirals", "GDA spirals out on xy",
@@ -57,6 +59,7 @@ SCENES: tuple[Scene, ...] = (
         "it should follow, so the iterates spiral away from the equilibrium. Raise η and watch the spiral open "
         "faster; the basin map shows no start converges.",
         "bilinear", (_algo("gda", lr=0.2),), x0=0.3, y0=0.2, steps=150, zoom=1.6,
+        look_for='Every turn of the spiral is wider than the last: GDA never settles, whatever η.',
     ),
     Scene(
         "alt_gda_cycles", "Alternating GDA cycles",
@@ -64,6 +67,7 @@ SCENES: tuple[Scene, ...] = (
         "for $\\eta < 2$ the iterates stay on a closed orbit forever, conserving $x^2 + y^2 - \\eta xy$. Neither "
         "divergence nor convergence.",
         "bilinear", (_algo("alt_gda", lr=0.3), _algo("gda", lr=0.3)), steps=120, zoom=1.4,
+        look_for='Alternating GDA goes round the same closed loop forever; simultaneous GDA drifts outward.',
     ),
     Scene(
         "eg_ogda_converge", "Extragradient and OGDA converge",
@@ -72,6 +76,7 @@ SCENES: tuple[Scene, ...] = (
         "GDA diverges. OGDA needs one gradient per step, EG two.",
         "bilinear", (_algo("extragradient", lr=0.2), _algo("ogda", lr=0.2), _algo("gda", lr=0.2)), steps=200,
         zoom=1.4,
+        look_for='Extragradient and OGDA spiral into ★; plain GDA spirals out.',
     ),
     Scene(
         "negative_momentum", "Negative momentum helps only alternating updates",
@@ -81,6 +86,7 @@ SCENES: tuple[Scene, ...] = (
         "bilinear",
         (_algo("momentum", lr=0.3, beta=-0.5, order="x_first"), _algo("momentum", lr=0.3, beta=-0.5, order="sim")),
         steps=300, zoom=1.4,
+        look_for='With β = −0.5 the alternating run spirals into ★; the simultaneous one spirals out.',
     ),
     Scene(
         "consensus_sga", "Consensus optimization and SGA",
@@ -91,6 +97,7 @@ SCENES: tuple[Scene, ...] = (
         "game to see them differ.",
         "bilinear", (_algo("consensus", lr=0.1, gamma=1.0), _algo("sga", lr=0.1, lam=1.0), _algo("gda", lr=0.1)),
         steps=200,
+        look_for='Consensus and SGA draw one and the same path into ★; GDA spirals out.',
     ),
     Scene(
         "cgd_large_step", "CGD with a large step",
@@ -98,6 +105,7 @@ SCENES: tuple[Scene, ...] = (
         "adds the interaction term $(I + \\eta^2 D_{xy}D_{yx})^{-1}$. It converges on $xy$ even with $\\eta = 1$, "
         "where GDA is gone after a handful of steps.",
         "bilinear", (_algo("cgd", lr=1.0), _algo("gda", lr=1.0)), steps=60, zoom=1.6,
+        look_for='At η = 1 CGD reaches ★ in a few steps; GDA leaves the box almost at once.',
     ),
     Scene(
         "ftr_f1", "Follow-the-Ridge on f₁ (a local minimax point)",
@@ -106,6 +114,7 @@ SCENES: tuple[Scene, ...] = (
         "$\\nabla_y f = 0$ and converges.",
         "quadratic", (_algo("ftr", lr=0.05), _algo("gda", lr=0.05)),
         game_params=items(dict(a=-6.0, b=4.0, c=2.0)), x0=2.0, y0=2.5, steps=200,
+        look_for='GDA is pushed away from the origin; FTR follows the ridge into it.',
     ),
     Scene(
         "ftr_f2", "Follow-the-Ridge on f₂ (not a local minimax point)",
@@ -113,6 +122,7 @@ SCENES: tuple[Scene, ...] = (
         "($f$ is convex in $y$), and FTR, which only converges to local minimax points, is repelled.",
         "quadratic", (_algo("ftr", lr=0.05), _algo("gda", lr=0.05)),
         game_params=items(dict(a=6.0, b=4.0, c=-2.0)), x0=1.0, y0=-0.5, steps=200,
+        look_for='This time GDA converges to the origin and FTR is pushed away.',
     ),
     Scene(
         "dirac_plain", "Dirac-GAN without regularisation",
@@ -121,6 +131,7 @@ SCENES: tuple[Scene, ...] = (
         "spirals away and alternating GDA circles forever. Compare with the R1 scene.",
         "dirac_gan", (_algo("gda", lr=0.2), _algo("alt_gda", lr=0.2)), game_params=items(dict(loss_type="gan")),
         x0=1.0, y0=1.0, steps=400, zoom=1.5,
+        look_for='Simultaneous GDA spirals away from ★; alternating GDA circles it forever.',
     ),
     Scene(
         "dirac_r1", "Dirac-GAN with R1",
@@ -129,6 +140,7 @@ SCENES: tuple[Scene, ...] = (
         "half-plane, and both GDA variants converge. $\\gamma = 1$ is critical damping.",
         "dirac_gan", (_algo("gda", lr=0.2), _algo("alt_gda", lr=0.2)),
         game_params=items(dict(loss_type="gan", reg="r1", gamma=0.3)), x0=1.0, y0=1.0, steps=400, zoom=1.5,
+        look_for='With the R1 penalty both GDA variants spiral into ★.',
     ),
     Scene(
         "greedy_box", "The greedy min-max algorithm on box-bilinear",
@@ -137,6 +149,7 @@ SCENES: tuple[Scene, ...] = (
         "On $xy$ over a box GDA runs into the walls; the greedy algorithm stays near the saddle. "
         "Accepted (●), rejected (✕) and unconditional (◆) proposals are marked.",
         "box_bilinear", (_algo("greedy_minmax", lr=0.1), _algo("gda", lr=0.1)), x0=1.0, y0=1.0, steps=300,
+        look_for='GDA runs into the walls of the box; greedy min-max stays near ★.',
     ),
     Scene(
         "sgda_nonconvex", "Smoothed GDA on a nonconvex–concave game",
@@ -145,6 +158,7 @@ SCENES: tuple[Scene, ...] = (
         "on a nonconvex–concave objective.",
         "nonconvex_concave", (_algo("sgda", lr=0.05, p=2.0, beta=0.05), _algo("gda", lr=0.05)), x0=1.5, y0=0.8,
         steps=600,
+        look_for='Plain GDA keeps oscillating; smoothed GDA settles down.',
     ),
 )
 

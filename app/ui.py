@@ -19,12 +19,12 @@ import streamlit as st
 
 import dynamics
 
-from . import compute, scenes, widgets
+from . import compute, labels, lecture, plots, scenes, widgets
 from .compute import AlgoConfig, GameConfig
 
 COPY = "@2"
 STEP_CHOICES = (10, 20, 30, 50, 60, 80, 100, 120, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1500, 2000)
-ZOOMS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.4, 1.6, 2.0, 3.0, 4.0, 6.0, 10.0)
+ZOOMS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.4, 1.5, 1.6, 2.0, 3.0, 4.0, 6.0, 10.0)
 
 
 def slot_name(slot: str) -> str:
@@ -98,9 +98,6 @@ def _groups() -> list[str]:
     return sorted({getattr(c, "group", "") for c in dynamics.ALGORITHMS.values()} - {""})
 
 
-LECTURE_CSS = "<style>html { font-size: 22px; }</style>"
-
-
 def scene_status(scene: Optional[scenes.Scene]) -> str:
     """How the widgets relate to ``scene``.
 
@@ -135,23 +132,60 @@ def restore_shared() -> None:
 
 def save_shared() -> None:
     """Remember the shared controls' current values (every ``<owner>.<param>`` key plus the pickers)."""
-    keep = {"lecture", "game", "algos"}
+    keep = {"game", "algos"}  # lecture mode has its own memory (app.lecture)
     st.session_state[SHARED] = {k: st.session_state[k] for k in list(st.session_state)
                                 if isinstance(k, str) and (k in keep or "." in k)}
 
 
 def lecture_toggle(container: Any = None) -> bool:
-    """The lecture-mode switch.
-
-    When on, Streamlit's own text is scaled up too (Plotly figures get their fonts from :class:`app.plots.Style`).
-    """
-    c = container or st.sidebar
+    """The lecture-mode switch (:func:`app.lecture.setup`), after the shared controls are restored."""
     restore_shared()
-    on = c.toggle("Lecture mode", value=False, key="lecture", bind=widgets.BIND,
-                  help="Large fonts, thick lines, advanced controls hidden: for projecting.")
-    if on:
-        st.html(LECTURE_CSS)
-    return bool(on)
+    return lecture.setup(container)
+
+
+def run_labels(cfgs: list[AlgoConfig]) -> list[str]:
+    """Labels that tell every chosen run apart (:func:`app.labels.distinct_labels`)."""
+    return labels.distinct_labels(cfgs)
+
+
+#: Acts on the figure's "◀ step", "step ▶" and "↺ reset" buttons (Plotly ``method="skip"`` buttons only emit
+#: ``plotly_buttonclicked``): moves the animation one frame back or forward, or to the first frame. Installed once
+#: per browser tab; binds every chart whose ``layout.meta`` is the trajectory figure's, including re-mounted ones.
+STEPPER_JS = """
+<script>
+(function () {
+  if (window.__saddleStepper) return;
+  window.__saddleStepper = true;
+  function go(gd, action) {
+    var sl = gd._fullLayout && gd._fullLayout.sliders && gd._fullLayout.sliders[0];
+    if (!sl || !window.Plotly) return;
+    var n = sl.steps.length, i = sl.active || 0;
+    var j = action === 'next' ? Math.min(n - 1, i + 1) : action === 'back' ? Math.max(0, i - 1) : 0;
+    var p = window.Plotly.animate(gd, [sl.steps[j].args[0][0]],
+      {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
+    // a quick second click interrupts the first animation, which rejects its promise with nothing
+    if (p && p.catch) p.catch(function () {});
+  }
+  function bind() {
+    document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
+      if (gd.__saddleBound || !gd.layout || gd.layout.meta !== 'META' || !gd.on) return;
+      gd.__saddleBound = true;
+      gd.on('plotly_buttonclicked', function (ev) {
+        var a = ev && ev.button && ev.button.args && ev.button.args[0];
+        if (typeof a === 'string' && a.indexOf('saddle:') === 0) go(gd, a.slice(7));
+      });
+    });
+  }
+  bind();
+  setInterval(bind, 400);
+})();
+</script>
+""".replace("META", plots.TRAJECTORY_META)
+
+
+def stepper() -> None:
+    """Make the trajectory figure's step buttons work (see :data:`STEPPER_JS`)."""
+    st.html(STEPPER_JS, unsafe_allow_javascript=True)
 
 
 def _scene_from_url(keys: list[str]) -> None:
@@ -219,20 +253,27 @@ def game_controls(lecture: bool, container: Any = None) -> GameConfig:
     return (game, compute.items(params))
 
 
-def algorithm_controls(lecture: bool, container: Any = None, *, max_algorithms: int = 6) -> list[AlgoConfig]:
-    """Multiselect of algorithms plus an expander of hyperparameters for each; returns configs."""
+def algorithm_controls(lecture: bool, container: Any = None, *, max_algorithms: int = 6, picker: Any = None,
+                       lr_row: Any = None) -> list[AlgoConfig]:
+    """Multiselect of algorithms plus an expander of hyperparameters for each; returns configs.
+
+    ``picker`` puts the multiselect elsewhere (lecture mode: above the plot); ``lr_row`` is a container
+    split into one column per chosen algorithm, each holding that algorithm's step size.
+    """
     c = container or st.sidebar
     slots = algorithm_slots()
     default = [s for s in _scene_slots(scenes.DEFAULT) if s in slots] or slots[:1]
-    chosen = c.multiselect("Algorithms", slots, default=default, key="algos", bind=widgets.BIND,
+    chosen = (picker if picker is not None else c).multiselect(
+                           "Algorithms", slots, default=default, key="algos", bind=widgets.BIND,
                            format_func=slot_label, max_selections=max_algorithms,
                            help="Listed by group (" + ", ".join(_groups()) + "). Overlaid on one plot; "
                            "'(2nd copy)' runs the same method again with other settings.")
+    lr_cols = lr_row.columns(max(1, len(chosen))) if lr_row is not None else None
     configs: list[AlgoConfig] = []
-    for slot in chosen:
+    for i, slot in enumerate(chosen):
         name = slot_name(slot)
         cls = dynamics.ALGORITHMS[name]
-        with c.expander(f"{slot_label(slot)} · {slot_group(slot)}", expanded=len(chosen) <= 2):
+        with c.expander(f"{slot_label(slot)} · {slot_group(slot)}", expanded=len(chosen) <= 2 and lr_row is None):
             params: dict[str, Any] = {}
             if getattr(cls, "wrapper", False):
                 bases = [n for n in sorted(dynamics.ALGORITHMS)
@@ -244,8 +285,14 @@ def algorithm_controls(lecture: bool, container: Any = None, *, max_algorithms: 
                                                  lecture=lecture, extra_values=scenes.log_values(base))
                 params["base"] = base
                 params["base_kwargs"] = compute.items(base_kw)
-            params.update(widgets.hparam_widgets(slot, _own_hparams(cls), lecture=lecture,
-                                                 extra_values=scenes.log_values(name)))
+            own = _own_hparams(cls)
+            if lr_cols is not None:
+                lr_hps = [hp for hp in own if hp.name == "lr"]
+                params.update(widgets.hparam_widgets(slot, lr_hps, lecture=lecture, container=lr_cols[i],
+                                                     extra_values=scenes.log_values(name),
+                                                     labels={"lr": f"η · {slot_label(slot)}"}))
+                own = [hp for hp in own if hp.name != "lr"]
+            params.update(widgets.hparam_widgets(slot, own, lecture=lecture, extra_values=scenes.log_values(name)))
             # lr is the legend's label: keep it in the config even at its default
             if "lr" in {hp.name for hp in dynamics.hparams(cls)} and "lr" not in params:
                 params["lr"] = cls.__dataclass_fields__["lr"].default
@@ -271,19 +318,22 @@ def start_controls(lecture: bool, container: Any = None) -> tuple[float, float, 
 
 
 # ---- cached computations (keyed by plain configs) ---------------------------------------------
-@st.cache_data(max_entries=512, show_spinner=False)
-def simulate(game_cfg: GameConfig, algo_cfg: AlgoConfig, x0: float, y0: float, steps: int, seed: int) -> compute.Run:
-    return compute.simulate(game_cfg, algo_cfg, x0, y0, steps, seed)
+# sized and evicted: a Run of 2000 steps is ~0.1 MB, a basin map ~0.1 MB (budgets: app/guard.py)
+@st.cache_data(max_entries=512, ttl="2h", show_spinner=False)
+def simulate(game_cfg: GameConfig, algo_cfg: AlgoConfig, x0: float, y0: float, steps: int, seed: int,
+             _stop: Optional[compute.Stopper] = None) -> compute.Run:
+    return compute.simulate(game_cfg, algo_cfg, x0, y0, steps, seed, stop=_stop)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl="2h", show_spinner=False)
 def field_grid(game_cfg: GameConfig, box: tuple, n: int = 80, m: int = 17) -> compute.FieldGrid:
     return compute.field_grid(game_cfg, n=n, m=m, box=box)
 
 
-@st.cache_data(max_entries=32, show_spinner="Running every start of the grid at once…")
-def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int, steps: int, seed: int, box: tuple) -> compute.Basin:
-    return compute.basin(game_cfg, algo_cfg, n=n, steps=steps, seed=seed, box=box)
+@st.cache_data(max_entries=32, ttl="2h", show_spinner="Running every start of the grid at once…")
+def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int, steps: int, seed: int, box: tuple,
+          _stop: Optional[compute.Stopper] = None) -> compute.Basin:
+    return compute.basin(game_cfg, algo_cfg, n=n, steps=steps, seed=seed, box=box, stop=_stop)
 
 
 def zoomed_box(game_cfg: GameConfig, zoom: float) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -137,7 +137,7 @@ def _number_widget(owner: str, hp: dynamics.HParam, label: str, extra: Iterable[
 
 def hparam_widgets(owner: str, hps: list[dynamics.HParam], *, lecture: bool = False, container: Any = None,
                    extra_values: Optional[dict[str, Iterable[float]]] = None,
-                   skip: Iterable[str] = ()) -> dict[str, Any]:
+                   skip: Iterable[str] = (), labels: Optional[dict[str, str]] = None) -> dict[str, Any]:
     """Draw one widget per hyperparameter.
 
     Returns ``{name: value}`` for those that differ from the class default (so the config, the cache key and
@@ -154,6 +154,7 @@ def hparam_widgets(owner: str, hps: list[dynamics.HParam], *, lecture: bool = Fa
         if hp.name in skip or (lecture and hp.advanced):
             continue
         label = hp.name if not hp.help else f"{hp.name} — {hp.help.split(' (')[0]}"
+        label = (labels or {}).get(hp.name, label)  # e.g. a short label in lecture mode
         if hp.kind in ("vector", "matrix"):
             if lecture:
                 continue

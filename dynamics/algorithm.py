@@ -218,6 +218,12 @@ class GradientAlgorithm(Algorithm):
         vx, vy = game.split(v)
         return torch.cat([self.eta_x * vx, self.eta_y * vy], dim=1)
 
+    def descend(self, game: Game, z: Tensor, v: Tensor) -> Tensor:
+        """``z - scale(v)``: one fused kernel when one Python step size serves both players."""
+        if self.lr_x is None and self.lr_y is None and isinstance(self.lr, float):
+            return torch.add(z, v, alpha=-self.lr)
+        return z - self.scale(game, v)
+
 
 # GradientAlgorithm inherits Algorithm's init and report: wrap them here, for the subclasses that
 # do not override them (GDA has no state of its own, but a scheduled GDA counts its steps)

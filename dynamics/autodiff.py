@@ -240,6 +240,40 @@ class FieldLinearization:
         return self.rows(0, self._out.shape[1])
 
 
+class ConstantLinearization:
+    """The same interface as :class:`FieldLinearization` for a field with a constant Jacobian
+    (``game.constant_jacobian()``): every product is one small matrix product, nothing is recorded.
+    ``xi`` is still computed by ``game.xi`` with torch ops, so an outer autograd computation (the
+    step Jacobians of :mod:`dynamics.spectrum`) differentiates through it and through the products.
+    """
+
+    def __init__(self, game: Game, z: Tensor, matrix: Tensor) -> None:
+        self.game = game
+        self.matrix = matrix  # (D, D) constant H
+        self.xi = game.xi(z)  # (B, D)
+
+    def vjp(self, u: Tensor) -> Tensor:
+        return u @ self.matrix  # (B, D): H^T u row by row
+
+    def jvp(self, v: Tensor) -> Tensor:
+        return v @ self.matrix.T  # (B, D): H v row by row
+
+    def vjp_and_jvp(self, w: Tensor) -> tuple[Tensor, Tensor]:
+        return self.vjp(w), self.jvp(w)
+
+    def jvp_x(self, vx: Tensor) -> Tensor:
+        return vx @ self.matrix[:, : self.game.dim_x].T
+
+    def jvp_y(self, vy: Tensor) -> Tensor:
+        return vy @ self.matrix[:, self.game.dim_x :].T
+
+    def rows(self, start: int, stop: int) -> Tensor:
+        return self.matrix[start:stop].expand(self.xi.shape[0], stop - start, self.matrix.shape[1])
+
+    def dense(self) -> Tensor:
+        return self.rows(0, self.matrix.shape[0])
+
+
 def linearize_xi(game: Game, z: Tensor, create_graph: Optional[bool] = None) -> FieldLinearization:
     """Evaluate ``xi(z)`` and record it for Jacobian products (see :class:`FieldLinearization`).
 
@@ -249,7 +283,12 @@ def linearize_xi(game: Game, z: Tensor, create_graph: Optional[bool] = None) -> 
         create_graph: Keep the products differentiable (default: exactly when ``z`` is being
             differentiated by an outer autograd computation).
 
+    Games with a constant Jacobian (``game.constant_jacobian()``) get a :class:`ConstantLinearization`.
+
     """
+    matrix = game.jacobian_constant(z)
+    if matrix is not None:
+        return ConstantLinearization(game, z, matrix)  # type: ignore[return-value]
     return FieldLinearization(game, z, create_graph)
 
 

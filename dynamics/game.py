@@ -93,6 +93,23 @@ class Game:
         """The max player's part ``grad_y l_y`` (B, dim_y) (for zero-sum games ``-grad_y f``)."""
         return autodiff.grad_field_y(self, z)
 
+    def constant_jacobian(self) -> Optional[Any]:
+        """The Jacobian ``H = d xi / d z`` (D, D) as a numpy array when it is the same at every point
+        (linear fields: bilinear and quadratic games), else ``None``. Second-order algorithms then
+        use matrix products instead of recording the field for automatic differentiation.
+        """
+        return None
+
+    def jacobian_constant(self, like: Tensor) -> Optional[Tensor]:
+        """:meth:`constant_jacobian` as a tensor with ``like``'s dtype and device (cached), or ``None``."""
+        cache = self.__dict__.setdefault("_constants_cache", {})
+        key = ("H", like.dtype, like.device)
+        if key not in cache:
+            H = self.constant_jacobian()
+            with torch._C._DisableFuncTorch():
+                cache[key] = None if H is None else torch.as_tensor(H, dtype=like.dtype, device=like.device)
+        return cache[key]
+
     # ---- constraints, equilibria, plotting ---------------------------------------------------
     def project(self, z: Tensor) -> Tensor:
         """Project onto the feasible set (identity for unconstrained games); the runner applies it

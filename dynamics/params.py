@@ -8,11 +8,35 @@ for the shells (the Streamlit app builds its widgets from it, the CLIs their ``-
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import math
-from collections.abc import Sequence
+import numbers
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
+
+import torch
+
+from .errors import InvalidArgument, InvalidType
+
+#: inside :func:`per_row_values`, float hyperparameters may be (N, 1) tensors (one value per row)
+_PER_ROW = contextvars.ContextVar("saddle_per_row_values", default=False)
+
+
+@contextlib.contextmanager
+def per_row_values() -> Iterator[None]:
+    """Allow (N, 1) floating tensors as float hyperparameters, one value per batch row.
+
+    Used by :func:`dynamics.spectrum.stability_sweep` to run a whole grid of step sizes as the rows
+    of one batched step. Every entry is validated like a number (finite, in range), all at once.
+    """
+    token = _PER_ROW.set(True)
+    try:
+        yield
+    finally:
+        _PER_ROW.reset(token)
 
 
 @dataclass(frozen=True)
@@ -106,7 +130,9 @@ def _plain(v: Any) -> Any:
 
 
 def validate(obj: Any, owner: str) -> None:
-    """Raise ``ValueError`` naming the parameter and its valid range for any bad value.
+    """Raise :class:`~dynamics.errors.InvalidArgument` (a ``ValueError``) or
+    :class:`~dynamics.errors.InvalidType` (a ``TypeError``) naming the parameter and its valid
+    range for any bad value. Integer hyperparameters given as integral floats become ints.
 
     Args:
         obj: A game or algorithm instance.
@@ -118,32 +144,57 @@ def validate(obj: Any, owner: str) -> None:
         if v is None:
             if hp.optional:
                 continue
-            raise ValueError(f"{owner}: {hp.name} must be set (got None)")
+            raise InvalidArgument(f"{owner}: {hp.name} must be set (got None)")
         if hp.kind == "choice":
-            if v not in hp.choices:
-                raise ValueError(f"{owner}: {hp.name}={v!r} is not one of {list(hp.choices)}")
+            try:
+                ok = v in hp.choices and type(v) is type(next(c for c in hp.choices if c == v))
+            except Exception:  # an unhashable or odd object: not one of the choices
+                ok = False
+            if not ok:
+                raise InvalidArgument(f"{owner}: {hp.name}={v!r:.60} is not one of {list(hp.choices)}")
             continue
         if hp.kind == "bool":
             if not isinstance(v, bool):
-                raise ValueError(f"{owner}: {hp.name} must be a bool, got {v!r}")
+                raise InvalidType(f"{owner}: {hp.name} must be True or False, got {v!r:.60}")
             continue
         if hp.kind in ("vector", "matrix"):
-            continue
+            continue  # shapes and finiteness: the owner's __post_init__
         if hp.kind == "formula":  # text: its owner parses it (dynamics.formula) in __post_init__
             if not isinstance(v, str):
-                raise ValueError(f"{owner}: {hp.name} must be a formula (text), got {v!r}")
+                raise InvalidType(f"{owner}: {hp.name} must be a formula (text), got {v!r:.60}")
             continue
         if hp.kind == "algorithm":
             if not (hasattr(v, "init") and hasattr(v, "step")):
-                raise ValueError(f"{owner}: {hp.name} must be an algorithm, got {v!r}")
+                raise InvalidType(f"{owner}: {hp.name} must be an algorithm, got {v!r:.60}")
             continue  # shape checks belong to the owner's __post_init__
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ValueError(f"{owner}: {hp.name} must be a number, got {v!r}")
-        if not math.isfinite(v):
-            raise ValueError(f"{owner}: {hp.name}={v} must be finite")
-        if hp.kind == "int" and int(v) != v:
-            raise ValueError(f"{owner}: {hp.name} must be an integer, got {v!r}")
         lo = -math.inf if hp.low is None else hp.low
         hi = math.inf if hp.high is None else hp.high
-        if not lo <= v <= hi:
-            raise ValueError(f"{owner}: {hp.name}={v} is outside its valid range [{lo}, {hi}]")
+        if isinstance(v, torch.Tensor) and hp.kind == "float" and _PER_ROW.get():
+            _validate_rows(v, owner, hp.name, lo, hi)
+            continue
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise InvalidType(f"{owner}: {hp.name} must be a number in [{lo}, {hi}], got {type(v).__name__} "
+                              f"{v!r:.60}")
+        try:
+            fv = float(v)
+        except OverflowError:  # an int beyond float range
+            fv = math.inf
+        if not math.isfinite(fv):
+            raise InvalidArgument(f"{owner}: {hp.name}={v!r:.60} must be finite (valid range [{lo}, {hi}])")
+        if hp.kind == "int" and fv != math.floor(fv):
+            raise InvalidArgument(f"{owner}: {hp.name} must be an integer in [{lo}, {hi}], got {v!r}")
+        if not lo <= fv <= hi:
+            raise InvalidArgument(f"{owner}: {hp.name}={v!r:.60} is outside its valid range [{lo}, {hi}]")
+        if hp.kind == "int" and type(v) is not int:  # 3.0 or numpy.int64(3) -> 3 (range() and seeds need ints)
+            object.__setattr__(obj, hp.name, int(fv))
+        elif hp.kind == "float" and type(v) not in (float, int):
+            object.__setattr__(obj, hp.name, fv)  # numpy floats -> float
+
+
+def _validate_rows(v: torch.Tensor, owner: str, name: str, lo: float, hi: float) -> None:
+    """A per-row hyperparameter: an (N, 1) floating tensor, every entry finite and in range."""
+    if not v.is_floating_point() or v.ndim != 2 or v.shape[1] != 1:
+        raise InvalidType(f"{owner}: per-row {name} must be an (N, 1) floating tensor, got {v.dtype} "
+                          f"{tuple(v.shape)}")
+    if not bool(torch.isfinite(v).all()) or not bool(((v >= lo) & (v <= hi)).all()):
+        raise InvalidArgument(f"{owner}: {name} values must be finite and in [{lo}, {hi}]")

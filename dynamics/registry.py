@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .errors import InvalidArgument, InvalidType
 from .params import hparams
 
 GAMES: dict[str, type] = {}
@@ -36,8 +37,11 @@ def register_algorithm(name: str) -> Callable[[T], T]:
 
 
 def _lookup(table: dict[str, type], kind: str, name: str) -> type:
+    if not isinstance(name, str):
+        raise InvalidType(f"the {kind} name must be a str (one of {', '.join(sorted(table))}), got "
+                          f"{type(name).__name__} {name!r:.60}")
     if name not in table:
-        raise ValueError(f"unknown {kind} {name!r}; valid choices: {', '.join(sorted(table))}")
+        raise InvalidArgument(f"unknown {kind} {name!r:.60}; valid choices: {', '.join(sorted(table))}")
     return table[name]
 
 
@@ -45,28 +49,48 @@ def _check_kwargs(cls: type, kind: str, name: str, kwargs: dict[str, Any]) -> No
     valid = {f.name for f in dataclasses.fields(cls) if f.init}
     bad = sorted(set(kwargs) - valid)
     if bad:
-        raise ValueError(
+        raise InvalidArgument(
             f"{kind} {name!r} has no parameter {', '.join(map(repr, bad))}; "
             f"valid parameters: {', '.join(sorted(valid))}"
         )
+
+
+def _construct(cls: type, kind: str, name: str, kwargs: dict[str, Any]) -> Any:
+    """``cls(**kwargs)`` with any plain ValueError/TypeError (or overflow) from a constructor turned into
+    the documented :class:`InvalidArgument` / :class:`InvalidType`; subclasses that carry more
+    (``FormulaError``, a ``ValueError`` with the column of a formula) pass through unchanged.
+    """
+    try:
+        return cls(**kwargs)
+    except (InvalidArgument, InvalidType):
+        raise
+    except (ValueError, OverflowError, RecursionError) as exc:
+        if type(exc) not in (ValueError, OverflowError, RecursionError):
+            raise
+        raise InvalidArgument(f"{kind} {name!r}: {exc}") from exc
+    except TypeError as exc:
+        if type(exc) is not TypeError:
+            raise
+        raise InvalidType(f"{kind} {name!r}: {exc}") from exc
 
 
 def make_game(name: str, *, preset: str | None = None, **kwargs: Any) -> Any:
     """Build a registered game by name, optionally from a named preset (explicit kwargs win).
 
     Raises:
-        ValueError: for an unknown name, preset or parameter, or a value outside its range.
+        InvalidArgument: (a ``ValueError``) an unknown name, preset or parameter, or a bad value.
+        InvalidType: (a ``TypeError``) a value of the wrong type.
 
     """
     cls = _lookup(GAMES, "game", name)
     if preset is not None:
-        if preset not in cls.presets:
-            raise ValueError(
-                f"game {name!r} has no preset {preset!r}; valid presets: {', '.join(cls.presets) or 'none'}"
+        if not isinstance(preset, str) or preset not in cls.presets:
+            raise InvalidArgument(
+                f"game {name!r} has no preset {preset!r:.60}; valid presets: {', '.join(cls.presets) or 'none'}"
             )
         kwargs = {**cls.presets[preset], **kwargs}
     _check_kwargs(cls, "game", name, kwargs)
-    return cls(**kwargs)
+    return _construct(cls, "game", name, kwargs)
 
 
 def make_algorithm(name: str, **kwargs: Any) -> Any:
@@ -76,7 +100,8 @@ def make_algorithm(name: str, **kwargs: Any) -> Any:
     with its hyperparameters in ``base_kwargs``.
 
     Raises:
-        ValueError: for an unknown name or parameter, or a value outside its range.
+        InvalidArgument: (a ``ValueError``) an unknown name or parameter, or a bad value.
+        InvalidType: (a ``TypeError``) a value of the wrong type.
 
     """
     cls = _lookup(ALGORITHMS, "algorithm", name)
@@ -84,13 +109,17 @@ def make_algorithm(name: str, **kwargs: Any) -> Any:
     if isinstance(kwargs.get("base"), str):
         kwargs["base"] = make_algorithm(kwargs["base"], **(base_kwargs or {}))
     elif base_kwargs:
-        raise ValueError("base_kwargs needs base given by name")
+        raise InvalidArgument("base_kwargs needs base given by name")
+    if base_kwargs is not None and not isinstance(base_kwargs, dict):
+        raise InvalidType(f"base_kwargs must be a dict, got {type(base_kwargs).__name__}")
     _check_kwargs(cls, "algorithm", name, kwargs)
-    return cls(**kwargs)
+    return _construct(cls, "algorithm", name, kwargs)
 
 
 def from_config(config: dict[str, Any], kind: str = "algorithm") -> Any:
     """Rebuild a game or algorithm from its ``config()`` dict (checkpoints, shareable URLs)."""
+    if not isinstance(config, dict) or "name" not in config:
+        raise InvalidType(f"config must be a dict with a 'name', got {type(config).__name__}")
     config = dict(config)
     name = config.pop("name")
     if kind == "game":

@@ -27,32 +27,60 @@ from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from .algorithm import Algorithm
 from .autodiff import jacobian
+from .errors import BudgetExceeded, InvalidArgument, InvalidType
 from .game import Game
+from .params import hparams, per_row_values
 from .types import State, Tensor
+from .validation import as_batch, check_algorithm, check_game, check_name, real_matrix
 
 #: refuse sweeps with more grid points than this (rows of one batched step)
 MAX_SWEEP_POINTS = 40_000
+#: game Jacobians up to this dimension take plain reverse passes instead of torch.func
+SMALL_DIM = 16
 #: refuse step Jacobians of augmented states larger than this
 MAX_STATE_DIM = 512
 
 
+def warm_up() -> None:
+    """Pay torch's one-time lazy imports now (call it once at server start, never needed for
+    correctness): the first reverse pass with explicit ``grad_outputs`` (the second-order
+    algorithms' Hessian-vector products on nonlinear fields) imports torch's symbolic-shape
+    machinery (sympy, measured 1.3-1.9 s), and the first ``torch.func`` transform (games whose field
+    is taken by automatic differentiation) its compiler stack (measured 4 s; both on a loaded 2-core
+    machine). The spectrum functions themselves avoid both for linear fields and small games (constant
+    Jacobians, scalar reverse passes), so importing this module stays cheap.
+    """
+    x = torch.ones(1, dtype=torch.float64, requires_grad=True)
+    torch.autograd.grad(x * 2.0, x, torch.ones_like(x))
+    torch.func.grad(lambda v: (v * v).sum())(torch.ones(1, dtype=torch.float64))
+
+
 def _as_points(game: Game, z: Any) -> Tensor:
-    """(D,) or (B, D) array-like -> (B, D) floating tensor (float64 unless already floating)."""
-    t = torch.as_tensor(np.asarray(z) if isinstance(z, (list, tuple)) else z)
-    if not t.is_floating_point():
-        t = t.to(torch.float64)
-    if t.ndim == 1:
-        t = t[None, :]
-    if t.ndim != 2 or t.shape[1] != game.dim:
-        raise ValueError(f"z must have shape ({game.dim},) or (B, {game.dim}); got {tuple(t.shape)}")
-    if not torch.isfinite(t).all():
-        raise ValueError("z must be finite")
+    """(D,) or (B, D) real input -> (B, D) finite tensor (a floating tensor keeps its dtype, else float64)."""
+    check_game(game)
+    dtype = z.dtype if isinstance(z, Tensor) and z.dtype in (torch.float32, torch.float64) else torch.float64
+    device = z.device if isinstance(z, Tensor) and z.device.type in ("cpu", "cuda") else torch.device("cpu")
+    t = as_batch(z, game.dim, "z", dtype, device)
+    if t.shape[0] > MAX_SWEEP_POINTS:
+        raise BudgetExceeded(f"{t.shape[0]} points exceed the cap of {MAX_SWEEP_POINTS}")
     return t
 
 
 def game_jacobian(game: Game, z: Any) -> Tensor:
     """The game Jacobian ``H = d xi / d z`` (B, D, D) at points ``z`` (B, D) or (D,)."""
     z = _as_points(game, z)
+    H = game.jacobian_constant(z)
+    if H is not None:  # linear fields: no differentiation at all
+        return H.expand(z.shape[0], -1, -1).clone()
+    if game.dim <= SMALL_DIM:
+        # a few reverse passes of plain autograd: torch.func's first call loads torch's compiler
+        # stack (seconds), too slow for the first render of the spectrum page
+        with torch.enable_grad():
+            zz = z.detach().requires_grad_(True)
+            out = game.xi(zz)
+            rows = [torch.autograd.grad(out[:, i].sum(), zz, retain_graph=i + 1 < game.dim, allow_unused=True,
+                                        materialize_grads=True)[0] for i in range(game.dim)]
+        return torch.stack(rows, dim=1).detach()  # (B, D, D)
     with torch.enable_grad():
         return jacobian(game, z).detach()
 
@@ -137,9 +165,11 @@ def step_jacobian(game: Game, algorithm: Algorithm, z: Any, state: Optional[Stat
             if not out.requires_grad:  # the step ignores its input entirely
                 rows.append(torch.zeros_like(s))
                 continue
-            e = torch.zeros_like(out)
-            e[:, i] = 1.0
-            (r,) = torch.autograd.grad(out, s, e, retain_graph=True, allow_unused=True, materialize_grads=True)
+            # the rows are independent, so d(sum_b out[b, i])/ds is row i of every row's Jacobian; a
+            # scalar output also spares the first call torch's import of its symbolic-shape machinery
+            # (about 1.5 s), which explicit grad_outputs trigger
+            (r,) = torch.autograd.grad(out[:, i].sum(), s, retain_graph=True, allow_unused=True,
+                                       materialize_grads=True)
             rows.append(r)
     return torch.stack(rows, dim=1).detach()  # (B, S, S): row i = d out_i / d s
 
@@ -168,20 +198,22 @@ def spectral_radius(game: Game, algorithm: Algorithm, z: Any, state: Optional[St
 # ---- sweeps -------------------------------------------------------------------------------------
 
 
-def _with_values(algorithm: Algorithm, changes: dict[str, Any]) -> Algorithm:
-    """A copy of ``algorithm`` with hyperparameters set to (N, 1) tensors (batched sweeps only).
-
-    Validation is bypassed: every value was validated one by one beforehand.
-    """
-    clone = object.__new__(type(algorithm))
-    clone.__dict__.update(algorithm.__dict__)
-    for k, v in changes.items():
-        object.__setattr__(clone, k, v)
-    return clone
-
-
-def _radius_loop(game: Game, algos: list[Algorithm], z: Tensor) -> np.ndarray:
-    return np.array([float(spectral_radius(game, a, z)[0]) for a in algos])
+def _axis(algorithm: Algorithm, param: str, values: Any, what: str) -> list[Any]:
+    """The values of one sweep axis, each validated once (per axis, never per grid point)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise InvalidType(f"{what} must be a sequence of numbers, got {type(values).__name__}")
+    arr = real_matrix(values, what, 1).reshape(-1)
+    if arr.size > MAX_SWEEP_POINTS:
+        raise BudgetExceeded(f"{what} has {arr.size} values, above the cap of {MAX_SWEEP_POINTS} sweep points")
+    current = getattr(algorithm, param)
+    is_int = isinstance(current, int) and not isinstance(current, bool)
+    out: list[Any] = []
+    for v in arr.tolist():
+        if is_int and v != int(v):
+            raise InvalidArgument(f"{what}: {param} takes integers, got {v!r}")
+        # validates the value through the algorithm's own declaration (range, finiteness)
+        out.append(getattr(dataclasses.replace(algorithm, **{param: int(v) if is_int else float(v)}), param))
+    return out
 
 
 def stability_sweep(
@@ -207,57 +239,63 @@ def stability_sweep(
     Returns:
         numpy array (N,) or (N, M) of spectral radii.
 
-    The grid runs as N (x M) rows of one batched step when the algorithm uses the swept
-    hyperparameters arithmetically; otherwise (integer parameters, Python control flow on them)
-    it falls back to one small step per grid point. The batched result is spot-checked against
-    the per-point computation, so a fallback is never silent about correctness.
+    Each axis is validated once per value. Float hyperparameters become per-row (N*M, 1) tensors
+    (:func:`dynamics.params.per_row_values`), so the whole grid is the rows of ONE batched step
+    Jacobian, for every registered algorithm. Integer hyperparameters change the update's control
+    flow: the grid is then split by their values, each part still one batched step.
 
     """
+    check_game(game)
+    check_algorithm(algorithm)
     z = _as_points(game, z)
     if z.shape[0] != 1:
-        raise ValueError(f"stability_sweep takes one point z, got {z.shape[0]}")
-    names = {f.name for f in dataclasses.fields(algorithm)}
-    for p in (param,) if param2 is None else (param, param2):
-        if p not in names:
-            raise ValueError(f"{algorithm.name} has no hyperparameter {p!r}; valid: {', '.join(sorted(names))}")
-    def cast(p: str, vs: Sequence[Any]) -> list[Any]:  # integer hyperparameters stay integers
-        current = getattr(algorithm, p)
-        is_int = isinstance(current, int) and not isinstance(current, bool)
-        return [int(v) if is_int else float(v) for v in vs]
-
-    v1 = cast(param, values)
-    v2 = None if param2 is None else cast(param2, values2 if values2 is not None else ())
-    if param2 is not None and not v2:
-        raise ValueError("values2 must be given with param2")
-    grid = [(a,) for a in v1] if v2 is None else [(a, b) for a in v1 for b in v2]
-    if not grid:
-        raise ValueError("values must not be empty")
-    if len(grid) > MAX_SWEEP_POINTS:
-        raise ValueError(f"{len(grid)} sweep points exceed the cap of {MAX_SWEEP_POINTS}")
+        raise InvalidArgument(f"stability_sweep takes one point z, got {z.shape[0]}")
+    names = {hp.name: hp for hp in hparams(algorithm)}
     params = (param,) if param2 is None else (param, param2)
-    # validates every value (clear errors for out-of-range sweeps) and serves the fallback
-    algos = [dataclasses.replace(algorithm, **dict(zip(params, pt))) for pt in grid]
+    for p in params:
+        check_name(p, "param")
+        if p not in names or names[p].kind not in ("float", "int"):
+            valid = sorted(n for n, hp in names.items() if hp.kind in ("float", "int"))
+            raise InvalidArgument(f"{algorithm.name} has no hyperparameter {p!r} to sweep; "
+                                  f"numeric ones: {', '.join(valid)}")
+    if param2 is not None and param2 == param:
+        raise InvalidArgument("param2 must differ from param")
+    v1 = _axis(algorithm, param, values, "values")
+    if param2 is not None and values2 is None:
+        raise InvalidArgument("values2 must be given with param2")
+    v2 = None if param2 is None else _axis(algorithm, param2, values2, "values2")
+    if not v1 or (v2 is not None and not v2):
+        raise InvalidArgument("values must not be empty")
     shape = (len(v1),) if v2 is None else (len(v1), len(v2))
-
-    radii: Optional[np.ndarray] = None
-    kinds = {p: type(getattr(algorithm, p)) for p in params}
-    if all(k in (float, type(None)) for k in kinds.values()) and len(grid) > 1:
-        try:
-            zz = z.expand(len(grid), -1).contiguous()
-            cols = list(zip(*grid))
-            changes = {p: torch.tensor(c, dtype=z.dtype, device=z.device)[:, None] for p, c in zip(params, cols)}
-            batched = _with_values(algorithm, changes)
-            r = spectral_radius(game, batched, zz).cpu().numpy()
-            check = sorted({0, len(grid) // 2, len(grid) - 1})
-            ref = _radius_loop(game, [algos[i] for i in check], z)
-            if r.shape == (len(grid),) and np.allclose(r[check], ref, rtol=1e-6, atol=1e-9, equal_nan=True):
-                radii = r
-        except (TypeError, RuntimeError, ValueError, IndexError):
-            radii = None
-    if radii is None:
-        radii = _radius_loop(game, algos, z)
+    n_points = int(np.prod(shape))
+    if n_points > MAX_SWEEP_POINTS:
+        raise BudgetExceeded(f"{n_points} sweep points exceed the cap of {MAX_SWEEP_POINTS}")
+    cols = [np.repeat(np.asarray(v1, dtype=object), 1 if v2 is None else len(v2))]
+    if v2 is not None:
+        cols.append(np.tile(np.asarray(v2, dtype=object), len(v1)))
+    ints = [i for i, p in enumerate(params) if isinstance(getattr(algorithm, p), int)]
+    floats = [i for i in range(len(params)) if i not in ints]
+    # rows sharing the integer values run as one batched step
+    keys = list(zip(*(cols[i] for i in ints))) if ints else [()] * n_points
+    groups: dict[tuple, list[int]] = {}
+    for row, key in enumerate(keys):
+        groups.setdefault(key, []).append(row)
+    radii = np.empty(n_points)
+    for key, rows in groups.items():
+        algo = dataclasses.replace(algorithm, **{params[i]: int(k) for i, k in zip(ints, key)}) if ints else algorithm
+        if floats:
+            per_row = {params[i]: torch.tensor(np.asarray(cols[i][rows], dtype=np.float64), dtype=z.dtype,
+                                               device=z.device)[:, None] for i in floats}
+            with per_row_values():
+                algo = dataclasses.replace(algo, **per_row)
+        radii[rows] = _batched_radius(game, algo, z.expand(len(rows), -1).contiguous())
     return radii.reshape(shape)
 
 
-__all__ = ["game_jacobian", "eigen_split", "step_jacobian", "step_eigenvalues", "spectral_radius",
+def _batched_radius(game: Game, algorithm: Algorithm, zz: Tensor) -> np.ndarray:
+    """Spectral radii (B,) of one batched step (the hook the tests count)."""
+    return spectral_radius(game, algorithm, zz).cpu().numpy()
+
+
+__all__ = ["warm_up", "game_jacobian", "eigen_split", "step_jacobian", "step_eigenvalues", "spectral_radius",
            "stability_sweep", "MAX_SWEEP_POINTS"]

@@ -167,7 +167,9 @@ def as_real_array(v: Any, what: str) -> np.ndarray | torch.Tensor:
     if arr.dtype.kind == "O":  # Python ints beyond int64, mixed types
         try:
             return np.asarray(v, dtype=np.float64)
-        except (ValueError, TypeError, OverflowError):
+        except OverflowError:
+            raise InvalidArgument(f"{what} must be finite (an integer beyond the float range)") from None
+        except (ValueError, TypeError):
             pass
     raise InvalidType(f"{what} must hold real numbers, got {arr.dtype.name if arr.dtype.kind != 'O' else 'objects'}"
                       f" ({_name(v)} {v!r:.60})")

@@ -377,6 +377,11 @@ class GANGame(Game):
         return self.d_layout.numel
 
     @property
+    def y_block_sizes(self) -> tuple[int, ...]:
+        """Sizes of the discriminator's parameter tensors in layout order (per-tensor penalties)."""
+        return tuple(math.prod(s) for s in self.d_layout.shapes)
+
+    @property
     def data_dim(self) -> int:
         return self._data_dim  # type: ignore[attr-defined]
 

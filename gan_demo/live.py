@@ -20,6 +20,8 @@ algorithm trained next to another gives exactly the result it gives alone (teste
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -45,6 +47,22 @@ CHUNK = 10
 #: at most this many workers train at once in one server process (each one is a CPU-bound thread)
 MAX_WORKERS = 4
 _workers = threading.BoundedSemaphore(MAX_WORKERS)
+
+
+def _env_seconds(name: str, default: float) -> float:
+    try:
+        v = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return v if math.isfinite(v) and v > 0 else default
+
+
+#: CPU seconds one training (all arms together, counted on the worker thread) may use; then it stops
+#: like the Stop button (resumable). Env ``SADDLE_TRAIN_BUDGET_S``.
+CPU_BUDGET_S = _env_seconds("SADDLE_TRAIN_BUDGET_S", 120.0)
+#: a worker whose run nobody has looked at (:meth:`LiveRun.view`) for this long stops and frees its slot:
+#: the visitor closed the page or walked away from a paused run. Env ``SADDLE_GAN_LEASE_S``.
+LEASE_S = _env_seconds("SADDLE_GAN_LEASE_S", 30.0)
 
 
 @dataclass(frozen=True)
@@ -99,7 +117,7 @@ class Arm:
     rng_state: Optional[torch.Tensor] = None
     step: int = 0
     diverged: bool = False
-    seconds: float = 0.0  # CPU time of this arm's steps (process CPU, so the other arm's steps do not count)
+    seconds: float = 0.0  # CPU time of this arm's steps and snapshots (thread CPU time of the worker)
     snapshots: list[Snapshot] = field(default_factory=list)
     params: list[np.ndarray] = field(default_factory=list)  # (D,) per snapshot, for the spectrum tab
 
@@ -157,6 +175,9 @@ class LiveRun:
         self._go = threading.Event()  # set: the worker may step
         self._quit = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self._seen = time.monotonic()  # last look by the page (view()); see LEASE_S
+        self.cpu_s = 0.0  # worker-thread CPU seconds so far; see CPU_BUDGET_S
+        self.halt_reason: Optional[str] = None  # why the server stopped it (budget, page gone), if it did
         for arm in self.arms:
             self._snapshot(arm)
 
@@ -170,6 +191,8 @@ class LiveRun:
                 raise RuntimeError(f"{MAX_WORKERS} GAN runs are already training on this server; "
                                    "try again when one finishes")
             self.status = RUNNING
+            self._seen = time.monotonic()
+            self.halt_reason = None
             self._quit.clear()
             self._go.set()
             self._thread = threading.Thread(target=self._work, name="saddle-live-gan", daemon=True)
@@ -244,7 +267,11 @@ class LiveRun:
         return min(a.step for a in self.arms)
 
     def view(self) -> LiveView:
-        """A consistent copy for drawing (the lists are copied; snapshots are never mutated)."""
+        """A consistent copy for drawing (the lists are copied; snapshots are never mutated).
+
+        Also the page's heartbeat: a run nobody views for :data:`LEASE_S` seconds stops.
+        """
+        self._seen = time.monotonic()
         with self._lock:
             return LiveView(status=self.status, steps=self.steps, step=self.step,
                             arms={a.name: list(a.snapshots) for a in self.arms},
@@ -278,9 +305,27 @@ class LiveRun:
         o = self.options
         return 1 if o.slow_motion and self.step < o.slow_steps else CHUNK
 
+    def _halt(self, reason: str) -> None:
+        # the server's limits end the worker as the Stop button would (resumable, everything kept)
+        self.halt_reason = reason
+        self._quit.set()
+        with self._lock:
+            if not self.finished and self.status != FAILED:
+                self.status = STOPPED
+            self._mark()
+
     def _work(self) -> None:
+        cpu0 = time.thread_time() - self.cpu_s
         try:
             while not self._quit.is_set():
+                self.cpu_s = time.thread_time() - cpu0
+                if time.monotonic() - self._seen > LEASE_S:
+                    self._halt(f"the page did not look at it for {LEASE_S:g} s (closed, or paused): "
+                               "its worker slot is free again, Resume continues")
+                    break
+                if self.cpu_s > CPU_BUDGET_S:
+                    self._halt(f"it used this server's budget of {CPU_BUDGET_S:g} CPU seconds per training")
+                    break
                 if not self._go.wait(0.1):
                     continue
                 if self._quit.is_set():
@@ -321,11 +366,11 @@ class LiveRun:
             if self._due(step):
                 self._snapshot(arm, step, z)
 
-        c0 = time.process_time()
+        c0 = time.thread_time()  # this worker thread only: the page drawing in another thread does not count
         traj = dynamics.run(arm.game, arm.algorithm, arm.z, steps=k, dtype=self.dtype, record_every=k,
                             state=arm.state, rng_state=arm.rng_state, start_step=arm.step, callback=callback,
                             metrics=False)
-        arm.seconds += time.process_time() - c0
+        arm.seconds += time.thread_time() - c0
         arm.z, arm.state, arm.rng_state = traj.z_final, traj.state, traj.rng_state
         arm.step += k
         arm.diverged = arm.diverged or bool(traj.diverged.any())
@@ -359,4 +404,5 @@ class LiveRun:
 
 
 __all__ = ["LiveRun", "LiveOptions", "LiveView", "Snapshot", "Arm", "arm_names", "NEAR_RADIUS",
-           "READY", "RUNNING", "PAUSED", "STOPPED", "DONE", "FAILED", "MAX_STEPS", "MAX_WORKERS"]
+           "READY", "RUNNING", "PAUSED", "STOPPED", "DONE", "FAILED", "MAX_STEPS", "MAX_WORKERS",
+           "CPU_BUDGET_S", "LEASE_S"]

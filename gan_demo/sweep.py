@@ -66,6 +66,7 @@ from typing import Any, Optional
 EXPERIMENTS: dict[str, str] = {
     "toy": "gan_demo.sweep:toy_run_seeds",
     "gmm": "gan_demo.gmm:run_seeds",
+    "mnist_exp2": "gan_demo.mnist.exp2:run_seeds",
 }
 
 SPEC_KEYS = {"name", "experiment", "seeds", "chunk", "out", "device", "resources", "params", "arms", "grid",

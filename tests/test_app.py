@@ -69,35 +69,76 @@ def ys(tr: dict) -> np.ndarray:
 
 
 # ---- toy games ------------------------------------------------------------------------------
+def path(spec: dict, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """The whole drawn path of a run: its chunk traces (named exactly ``label``) joined in order."""
+    chunks = [d for d in spec["data"] if d.get("name") == label and d.get("mode") == "lines"
+              and d.get("xaxis", "x") == "x"]  # the main panel, not the metric panels
+    assert chunks, f"no path named {label!r}: {[d.get('name') for d in spec['data']]}"
+    return np.concatenate([xs(c) for c in chunks]), np.concatenate([ys(c) for c in chunks])
+
+
+def index_of(spec: dict, name: str) -> int:
+    return [d.get("name") for d in spec["data"]].index(name)
+
+
 def test_default_scene_renders_animated_trajectories_and_metrics():
     at = ok(app())
     spec = chart(at, 0)
     names = [d.get("name") for d in spec["data"]]
     assert "gda (η=0.1)" in names and "extragradient (η=0.1)" in names and "equilibrium" in names
-    # animation: frames, Play/Pause buttons at several speeds and a frame slider
+    # the landscape: f as an image under the plot, its colour bar, level lines and the flow
+    assert spec["layout"]["images"][0]["source"].startswith("data:image/png;base64,")
+    assert trace(spec, "f(x, y)")["marker"]["showscale"] is True
+    assert len(xs(trace(spec, "contours of f"))) > 100 and len(xs(trace(spec, "flow −ξ"))) > 100
+    # animation: frames, Play/Pause/step/reset buttons and a frame slider
     assert len(spec["frames"]) >= 20
-    labels = [b["label"] for b in spec["layout"]["updatemenus"][0]["buttons"]]
-    assert labels[0] == "▶ Play" and "❚❚ Pause" in labels and len(labels) >= 4
+    labels = [b["label"] for m in spec["layout"]["updatemenus"] for b in m["buttons"]]
+    assert labels[0] == "▶ Play" and {"❚❚ Pause", "◀ step", "step ▶", "↺ reset"} <= set(labels)
     assert len(spec["layout"]["sliders"][0]["steps"]) == len(spec["frames"])
-    # the frames grow the path: first frame one point, last frame the whole (strided) path
-    first, last = spec["frames"][0]["data"][0], spec["frames"][-1]["data"][0]
-    assert len(xs(first)) < len(xs(last))
-    # metrics panel: f, |xi| and distance (log) for both runs
-    metrics = chart(at, 1)
-    assert sum(d.get("yaxis") in ("y2",) for d in metrics["data"]) == 2
-    assert metrics["layout"]["yaxis2"]["type"] == "log" and metrics["layout"]["yaxis3"]["type"] == "log"
+    # frames never touch the background: every trace is named, the landscape traces get empty updates
+    for fr in spec["frames"]:
+        assert fr["traces"] == list(range(len(spec["data"])))
+        for bg in ("f(x, y)", "contours of f", "flow −ξ", "equilibrium"):
+            assert set(fr["data"][index_of(spec, bg)]) <= {"type"}
+        assert "layout" not in fr or "images" not in fr["layout"]
+    # the frames grow the path: the unfinished part at frame 0 is one point
+    i = index_of(spec, "gda (η=0.1) path")
+    assert len(xs(spec["frames"][0]["data"][i])) <= 2
+    # metric panels in the same figure, with a time cursor that follows the frames
+    assert sum(d.get("yaxis") == "y3" for d in spec["data"]) >= 2
+    assert spec["layout"]["yaxis3"]["type"] == "log" and spec["layout"]["yaxis4"]["type"] == "log"
+    c = index_of(spec, "time cursor 1")
+    first, last = spec["frames"][0]["data"][c]["x"], spec["frames"][-1]["data"][c]["x"]
+    assert first == [0, 0] and last == [300, 300]
     # honest status lines: GDA drifts out, EG converges (numbers from the same engine run)
     text = " ".join(m.value for m in at.markdown)
-    assert "distance to equilibrium" in text
+    assert "distance to equilibrium" in text and "What to look for" in text
+
+
+def test_default_scene_payload_is_small():
+    # what the browser receives per rerun: frames carry √n-sized updates, not whole paths
+    at = ok(app())
+    assert len(at.get("plotly_chart")[0].proto.spec) <= 250_000
+
+
+def test_paths_are_clipped_to_the_box_with_exit_arrows():
+    at = ok(app(algos=["gda"], **{"gda.lr": "0.3"}))
+    spec = chart(at)
+    x, y = path(spec, "gda (η=0.3)")
+    (x_lo, x_hi), (y_lo, y_hi) = spec["layout"]["xaxis"]["range"], spec["layout"]["yaxis"]["range"]
+    ok_ = np.isfinite(x)
+    assert (x[ok_] >= x_lo - 1e-6).all() and (x[ok_] <= x_hi + 1e-6).all()
+    assert (y[ok_] >= y_lo - 1e-6).all() and (y[ok_] <= y_hi + 1e-6).all()
+    arrows = trace(spec, "gda (η=0.3) leaves the box")
+    assert arrows["marker"]["symbol"] == "arrow" and len(xs(arrows)) >= 1
 
 
 def test_changing_a_step_size_changes_the_figure():
     at = ok(app())
-    before = xs(trace(chart(at), "gda ("))
+    before = path(chart(at), "gda (η=0.1)")[0]
     ok(at.select_slider(key="gda.lr").set_value(0.2).run())
-    after = trace(chart(at), "gda (")
-    assert after["name"] == "gda (η=0.2)"
-    assert not np.allclose(before[: min(len(before), 50)], xs(after)[: min(len(before), 50)], equal_nan=True)
+    after = path(chart(at), "gda (η=0.2)")[0]
+    assert not np.allclose(before[:50], after[:50], equal_nan=True)
 
 
 def test_url_reproduces_the_scene_exactly():
@@ -110,9 +151,16 @@ def test_url_reproduces_the_scene_exactly():
     assert spec["data"] == chart(b)["data"]  # same link, same picture
     # and the picture is the engine's run for exactly those settings
     run = compute.simulate(("quadratic", compute.items(dict(a=-1.0, b=2.0))), ("gda", (("lr", 0.05),)), 1.5, -0.5, 200)
-    tr = trace(spec, "gda (η=0.05)")
-    assert xs(tr)[0] == pytest.approx(1.5) and ys(tr)[0] == pytest.approx(-0.5)
-    assert xs(tr)[-1] == pytest.approx(run.xy[-1, 0]) and ys(tr)[-1] == pytest.approx(run.xy[-1, 1])
+    x, y = path(spec, "gda (η=0.05)")
+    assert x[0] == pytest.approx(1.5) and y[0] == pytest.approx(-0.5)
+    # the drawn path is the engine's path clipped to the box; the head sits at the last iterate (on the frame
+    # if it has left the box)
+    (x_lo, x_hi), (y_lo, y_hi) = spec["layout"]["xaxis"]["range"], spec["layout"]["yaxis"]["range"]
+    head = next(d for d in spec["data"] if d.get("name") == "gda (η=0.05)" and d.get("mode") == "lines+markers")
+    assert xs(head)[0] == pytest.approx(np.clip(run.xy[-1, 0], x_lo, x_hi), rel=1e-5)
+    assert ys(head)[0] == pytest.approx(np.clip(run.xy[-1, 1], y_lo, y_hi), rel=1e-5)
+    inside = (x_lo <= run.xy[:, 0]) & (run.xy[:, 0] <= x_hi) & (y_lo <= run.xy[:, 1]) & (run.xy[:, 1] <= y_hi)
+    assert np.nanmax(np.abs(x)) <= max(abs(x_lo), abs(x_hi)) + 1e-6 and inside[0]
 
 
 def test_divergence_is_shown_honestly():
@@ -120,11 +168,12 @@ def test_divergence_is_shown_honestly():
     spec = chart(at)
     run = compute.simulate(("bilinear", ()), ("gda", (("lr", 1.5),)), 1.0, 0.5, 300)
     assert run.diverged
-    tr = trace(spec, "gda (η=1.5)")
-    assert tr["name"] == f"gda (η=1.5) — diverged at step {run.diverged_at}"
-    assert np.isfinite(xs(tr)).sum() >= 2  # the finite prefix is drawn
+    assert f"gda (η=1.5) — diverged at step {run.diverged_at}" in [d.get("name") for d in spec["data"]]
+    assert np.isfinite(path(spec, "gda (η=1.5)")[0]).sum() >= 2  # the finite prefix is drawn
     marker = trace(spec, "gda (η=1.5) diverged")
-    assert marker["text"] == [f"diverged at step {run.diverged_at}"]
+    assert f"diverged at step {run.diverged_at}" in marker["hovertemplate"]
+    (x_lo, x_hi) = spec["layout"]["xaxis"]["range"]
+    assert x_lo <= xs(marker)[0] <= x_hi  # the ✕ sits on the frame, not outside it
     assert any(f"diverged at step {run.diverged_at}" in m.value for m in at.markdown)
 
 
@@ -133,13 +182,16 @@ def test_lecture_mode_enlarges_fonts_and_hides_advanced_controls():
     lecture = ok(app(lecture="true"))
     assert chart(lecture)["layout"]["font"]["size"] > chart(normal)["layout"]["font"]["size"]
     assert trace(chart(lecture), "gda (")["line"]["width"] > trace(chart(normal), "gda (")["line"]["width"]
+    # projector layout: no clickable grid (clicking is off) and no text asking for clicks
+    assert "click to set start" not in [d.get("name") for d in chart(lecture)["data"]]
+    assert not any("click" in c.value.lower() for c in lecture.caption)
     keys = lambda at: {w.key for w in at.checkbox}  # noqa: E731
     assert "gda.lr_x.on" in keys(normal) and "gda.lr_x.on" not in keys(lecture)
     assert "seed" in {w.key for w in normal.number_input} and "seed" not in {w.key for w in lecture.number_input}
 
 
 @pytest.mark.parametrize("scene", scenes.SCENES, ids=[s.key for s in scenes.SCENES])
-def test_every_scene_loads_in_one_click(scene):
+def test_every_scene_loads_in_one_click_unmodified(scene):
     if not ui.available(scene):
         pytest.skip(f"{scene.key}: needs algorithms not registered on this branch")
     at = ok(app())
@@ -147,11 +199,32 @@ def test_every_scene_loads_in_one_click(scene):
     assert at.selectbox(key="game").value == scene.game
     spec = chart(at)
     names = [d.get("name") or "" for d in spec["data"]]
-    for cfg in scene.algorithms:
-        assert any(n.startswith(compute.algo_label(cfg)) for n in names), (cfg, names)
-    assert any(scene.title in m.value for m in at.markdown)  # its explanation is shown
-    start = trace(spec, compute.algo_label(scene.algorithms[0]))
-    assert (xs(start)[0], ys(start)[0]) == pytest.approx((scene.x0, scene.y0))
+    labels = ui.run_labels(scene.algo_configs())
+    assert len(set(labels)) == len(labels)
+    for label in labels:
+        assert any(n.startswith(label) for n in names), (label, names)
+    text = " ".join(m.value for m in at.markdown)
+    assert scene.title in text  # its explanation is shown
+    assert "(modified)" not in text  # every stored value is one the widgets accept
+    assert scene.look_for and scene.look_for in text
+    x, y = path(spec, labels[0])
+    assert (x[0], y[0]) == pytest.approx((scene.x0, scene.y0))
+
+
+def test_runs_of_one_algorithm_say_what_differs():
+    scene = scenes.BY_KEY["negative_momentum"]
+    at = ok(app(scene=scene.title))
+    spec = chart(at)
+    legend = [d["name"] for d in spec["data"]
+              if d.get("showlegend") is not False and d.get("name", "").startswith("mom")]
+    assert legend == ["momentum alternating (η=0.3)", "momentum simultaneous (η=0.3)"]
+    text = " ".join(m.value for m in at.markdown)
+    assert "momentum alternating (η=0.3)" in text and "momentum simultaneous (η=0.3)" in text  # status lines
+    # and on the Spectrum page
+    ok(at.switch_page("app_pages/spectrum.py").run())
+    names = [d.get("name") or "" for d in chart(at, 1)["data"]]
+    assert any(n.startswith("momentum alternating") for n in names)
+    assert any(n.startswith("momentum simultaneous") for n in names)
 
 
 def test_scene_values_are_valid_hyperparameters():
@@ -167,7 +240,7 @@ def test_a_link_naming_only_a_scene_loads_it():
     scene = scenes.BY_KEY["alt_gda_cycles"]
     at = ok(app(scene=scene.title))
     assert at.multiselect(key="algos").value == ["alt_gda", "gda"]
-    assert trace(chart(at), "alt_gda (η=0.3)")
+    assert path(chart(at), "alt_gda (η=0.3)")
 
 
 def test_greedy_proposals_are_marked():
@@ -269,3 +342,34 @@ def test_widget_array_parser_never_evaluates():
     for bad in ("__import__('os').system('true')", "[[1, 2], [3]]", "[1e999]", "[[\"a\"]]", "", "[" * 5):
         with pytest.raises(ValueError):
             parse_array(bad, "matrix")
+
+
+def test_algorithms_page_gives_one_bullet_per_paper():
+    from app import docs
+
+    extragradient = docs.doc_markdown(dynamics.ALGORITHMS["extragradient"])
+    refs = extragradient.split("**References**", 1)[1].strip().splitlines()
+    bullets = [r for r in refs if r.startswith("- ")]
+    assert len(bullets) == 2  # Korpelevich 1976 and Gidel et al. 2019, each whole
+    assert bullets[0].startswith("- Korpelevich") and "1976" in bullets[0]
+    assert bullets[1].startswith("- Gidel") and "ICLR 2019" in bullets[1]
+    for name, cls in dynamics.ALGORITHMS.items():
+        md = docs.doc_markdown(cls)
+        if "**References**" not in md:
+            continue
+        section = md.split("**References**", 1)[1].split("\n**", 1)[0]
+        for line in (ln for ln in section.splitlines() if ln.startswith("- ")):
+            # a bullet is a whole reference: it names a year or an arXiv id, not a wrapped line fragment
+            assert any(ch.isdigit() for ch in line), (name, line)
+
+
+@pytest.mark.parametrize("page", ["app_pages/spectrum.py", "app_pages/algorithms.py", "app_pages/mnist.py",
+                                  "app_pages/gan_2d.py"])
+def test_lecture_mode_follows_to_every_page(page):
+    at = ok(app(lecture="true"))
+    assert at.toggle(key="lecture").value is True
+    ok(at.switch_page(page).run())
+    assert at.toggle(key="lecture").value is True  # the same switch, remembered
+    ok(at.toggle(key="lecture").set_value(False).run())
+    ok(at.switch_page("app_pages/toy_games.py").run())
+    assert at.toggle(key="lecture").value is False

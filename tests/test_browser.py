@@ -1,5 +1,11 @@
-"""One real-browser run: serve the app, load it in headless Chromium, wait for the chart, press
-Play, change a step size, check the chart and the URL changed, and save screenshots.
+"""Real-browser checks: serve the app, drive it in headless Chromium the way a student and a lecturer do.
+
+* A student: load, ▶ Play, ❚❚ Pause, click the plot, scrub the step slider, ▶ Play again. After every
+  action the landscape (the f image, the level lines, the flow) is still drawn, and the click moved
+  the start, with no script error in the console.
+* The step buttons move one frame; a step-size change reruns the script and lands in the URL.
+* A lecturer at a projector's 1024×700 in lecture mode: the main plot, its Play button and the
+  scene's one-line explanation lie inside the first screen, the sidebar is folded away.
 
 Skipped where Debian's ``chromium`` (or the ``playwright`` package) is missing; CI installs both.
 Screenshots go to ``$SADDLE_SHOTS`` (default: pytest's tmp dir).
@@ -29,6 +35,29 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CHART = '[data-testid="stPlotlyChart"]'
 LEGEND_HAS = "t => [...document.querySelectorAll('.legendtext')].some(e => e.textContent.includes(t))"
+#: what the trajectory chart shows right now: the f image, the drawn level lines and flow, the slider position
+STATE_JS = """() => {
+  const gd = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(g => g.layout && g.layout.meta === 'saddle-trajectory');
+  if (!gd || !gd.calcdata) return null;
+  const drawn = name => {
+    const i = gd._fullData.findIndex(t => t.name === name);
+    if (i < 0) return 0;
+    const n = gd.calcdata[i][0].node3;
+    const el = n && n.node && n.node();
+    if (!el || !document.contains(el) || el.style.opacity === '0') return 0;
+    const lines = [...el.querySelectorAll('.js-line')];  // one path per piece between gaps
+    return lines.length ? lines.reduce((a, l) => a + (l.getAttribute('d') || '').length, 0)
+                        : el.querySelectorAll('.point').length;
+  };
+  const images = [...gd.querySelectorAll('.imagelayer image')].filter(
+    im => document.contains(im) && (im.getAttribute('href') || '').startsWith('data:image/png'));
+  const sl = gd._fullLayout.sliders[0];
+  const start = gd._fullData.findIndex(t => t.name === 'start');
+  return {image: images.length, contours: drawn('contours of f'), flow: drawn('flow −ξ'),
+          colorbar: gd.querySelectorAll('.colorbar').length, step: Number(sl.steps[sl.active].label),
+          active: sl.active, n: sl.steps.length, start: start >= 0 ? gd.data[start].x[0] : null};
+}"""
 
 
 def _free_port() -> int:
@@ -57,7 +86,11 @@ def server():
         yield url
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:  # a busy machine: do not leave the server behind
+            proc.kill()
+            proc.wait(30)
 
 
 @pytest.fixture(scope="module")
@@ -68,33 +101,111 @@ def browser():
         b.close()
 
 
-def _path_d(page) -> str:
-    # the SVG path of the first trajectory trace (after field, flow and equilibrium traces)
-    return page.locator(f"{CHART} .scatterlayer .trace .js-line").evaluate_all(
-        "els => els.map(e => e.getAttribute('d') || '').join('|')")
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    out = Path(os.environ.get("SADDLE_SHOTS", tmp_path))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
-def test_load_play_change_step_size_share(server, browser, tmp_path):
-    shots = Path(os.environ.get("SADDLE_SHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1500, "height": 1100})
-    page.goto(server + "/", timeout=60_000)
+def _open(browser, url: str, width: int, height: int):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(url, timeout=60_000)
     page.wait_for_selector(READY, timeout=60_000)
-    page.wait_for_selector(f"{CHART} .main-svg", timeout=60_000)
     page.wait_for_selector(f"{CHART} .scatterlayer .js-line", state="attached", timeout=60_000)
-    assert page.get_by_text("GDA vs extragradient on xy.").count() >= 1
-    before = _path_d(page)
-    assert before
-    page.screenshot(path=str(shots / "toy_default.png"))
+    page.wait_for_function(f"() => ({STATE_JS})() !== null", timeout=60_000)
+    return page, errors
 
-    # Play runs the animation in the browser: the drawn path changes while frames advance
-    page.locator(f"{CHART} .updatemenu-button").first.click()
+
+def _state(page) -> dict:
+    return page.evaluate(STATE_JS)
+
+
+def _background_intact(page, when: str) -> dict:
+    s = _state(page)
+    assert s["image"] == 1, f"{when}: the f image is gone ({s})"
+    assert s["contours"] > 100 and s["flow"] > 100, f"{when}: level lines or flow are gone ({s})"
+    assert s["colorbar"] >= 1, f"{when}: no colour bar ({s})"
+    return s
+
+
+def _button(page, text: str):
+    return page.locator(f"{CHART} .updatemenu-button", has_text=text).first
+
+
+def _script_errors(errors: list[str]) -> list[str]:
+    # the sandbox has no network: failed fetches of external fonts/telemetry are not script errors
+    return [e for e in errors if "ERR_NAME_NOT_RESOLVED" not in e and "Failed to load resource" not in e
+            and e.strip() not in ("", "undefined")]
+
+
+def test_student_play_pause_click_scrub_play_keeps_the_landscape(server, browser, shots):
+    page, errors = _open(browser, server + "/", 1600, 1000)
+    start = _background_intact(page, "load")
+    assert start["active"] == start["n"] - 1  # the static figure shows the whole run
+    page.screenshot(path=str(shots / "toy_1600_before_play.png"))
+
+    _button(page, "Play").click()
+    page.wait_for_function(f"() => ({STATE_JS})().active < {start['n'] - 1}", timeout=30_000)
+    _background_intact(page, "Play")
     page.wait_for_timeout(600)
-    playing = _path_d(page)
-    assert playing != before
-    page.locator(f"{CHART} .updatemenu-button").nth(3).click()  # Pause
+    page.screenshot(path=str(shots / "toy_1600_playing.png"))
 
-    # a step-size change reruns the script and redraws the chart; the URL records it
+    _button(page, "Pause").click()
+    page.wait_for_timeout(300)
+    paused = _background_intact(page, "Pause")
+    page.wait_for_timeout(400)
+    assert _state(page)["active"] == paused["active"]  # it stays paused
+
+    # click the upper-left quadrant of the plot: the start moves there (this failed after Play before)
+    x0 = page.get_by_role("spinbutton", name="x₀")
+    assert float(x0.input_value()) == 1.0
+    box = page.locator(f"{CHART} .nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + 0.25 * box["width"], box["y"] + 0.25 * box["height"])
+    page.wait_for_function("() => window.location.search.includes('x0=')", timeout=60_000)
+    page.wait_for_selector(READY, timeout=60_000)
+    page.wait_for_function(f"() => {{ const s = ({STATE_JS})(); return s && s.start < 0; }}", timeout=60_000)
+    assert float(x0.input_value()) < 0 < float(page.get_by_role("spinbutton", name="y₀").input_value())
+    clicked = _background_intact(page, "click")
+    assert clicked["start"] < 0
+
+    # scrub: press on the slider rail at a third of its length
+    rail = page.locator(f"{CHART} .slider-rail-touch-rect").first.bounding_box()
+    page.mouse.click(rail["x"] + rail["width"] / 3, rail["y"] + rail["height"] / 2)
+    page.wait_for_timeout(400)
+    scrubbed = _background_intact(page, "scrub")
+    assert 0 < scrubbed["active"] < scrubbed["n"] - 1
+
+    _button(page, "Play").click()
+    page.wait_for_function(f"() => ({STATE_JS})().active > {scrubbed['active']}", timeout=30_000)
+    _background_intact(page, "Play again")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(shots / "toy_1600_after_click_and_play.png"))
+    assert not _script_errors(errors), errors
+    page.close()
+
+
+def test_step_buttons_move_one_frame(server, browser):
+    page, errors = _open(browser, server + "/", 1600, 1000)
+    _button(page, "reset").click()
+    page.wait_for_function(f"() => ({STATE_JS})().active === 0", timeout=30_000)
+    _button(page, "step ▶").click()
+    _button(page, "step ▶").click()
+    page.wait_for_function(f"() => ({STATE_JS})().active === 2", timeout=30_000)
+    _button(page, "◀ step").click()
+    page.wait_for_function(f"() => ({STATE_JS})().active === 1", timeout=30_000)
+    s = _background_intact(page, "steps")
+    assert 0 < s["step"] < 300
+    assert not _script_errors(errors), errors
+    page.close()
+
+
+def test_step_size_change_reruns_and_is_shared_by_the_link(server, browser, shots):
+    page, _ = _open(browser, server + "/", 1500, 1100)
+    assert page.get_by_text("GDA vs extragradient on xy.").count() >= 1
     slider = page.get_by_role("slider", name="lr — step size η for both players").first
     assert slider.get_attribute("aria-valuetext") == "0.1"
     slider.focus()
@@ -102,32 +213,47 @@ def test_load_play_change_step_size_share(server, browser, tmp_path):
     page.wait_for_function("() => window.location.search.includes('gda.lr=0.15')", timeout=30_000)
     page.wait_for_selector(READY, timeout=60_000)
     page.wait_for_function(LEGEND_HAS, arg="gda (η=0.15)", timeout=60_000)
-    after = _path_d(page)
-    assert after != before
-    page.locator(CHART).first.screenshot(path=str(shots / "toy_after_lr.png"))
-
-    # the shared link reproduces the view in a fresh page
+    _background_intact(page, "rerun")
     link = page.url
-    assert "gda.lr=0.15" in link
     other = browser.new_page(viewport={"width": 1500, "height": 1100})
     other.goto(link, timeout=60_000)
     other.wait_for_selector(READY, timeout=60_000)
     other.wait_for_function(LEGEND_HAS, arg="gda (η=0.15)", timeout=60_000)
-    other.screenshot(path=str(shots / "toy_shared_link.png"))
     other.close()
     page.close()
 
 
-def test_clicking_the_plot_moves_the_start(server, browser):
-    page = browser.new_page(viewport={"width": 1500, "height": 1100})
-    page.goto(server + "/", timeout=60_000)
+def _inside(box: dict, width: int, height: int) -> bool:
+    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+
+
+def test_lecture_mode_fits_a_projector_first_screen(server, browser, shots):
+    w, h = 1024, 700
+    page, errors = _open(browser, server + "/?lecture=true", w, h)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(shots / "toy_1024x700_lecture_before_play.png"))
+    plot = page.locator(f"{CHART} .nsewdrag").first.bounding_box()  # the main plot's data area
+    play = _button(page, "Play").bounding_box()
+    assert _inside(plot, w, h), plot
+    assert _inside(play, w, h), play
+    assert plot["width"] >= 300 and plot["height"] >= 300  # readable, not a thumbnail
+    # the scene's one-line explanation and the lecturer's controls are on the first screen too
+    line = page.get_by_text("GDA's path grows outward").first.bounding_box()
+    assert _inside(line, w, h), line
+    for label in ("Scene from the literature", "Algorithms", "η · gda"):
+        assert _inside(page.get_by_text(label, exact=True).first.bounding_box(), w, h), label
+    # sidebar folded away; no "click the plot" text (clicking is off in lecture mode)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.count() == 0 or sidebar.get_attribute("data-collapsed") == "true"
+    assert page.get_by_text("click anywhere", exact=False).count() == 0
+    _button(page, "Play").click()
+    page.wait_for_timeout(1200)
+    _background_intact(page, "lecture Play")
+    page.screenshot(path=str(shots / "toy_1024x700_lecture_playing.png"))
+    # lecture mode follows the user to another page and stays in the URL
+    page.get_by_role("link", name="Spectrum").click()
+    page.wait_for_function("() => window.location.pathname.endsWith('/spectrum')", timeout=30_000)
     page.wait_for_selector(READY, timeout=60_000)
-    page.wait_for_selector(f"{CHART} .scatterlayer .js-line", state="attached", timeout=60_000)
-    x0 = page.get_by_role("spinbutton", name="x₀")
-    assert float(x0.input_value()) == 1.0
-    box = page.locator(f"{CHART} .nsewdrag").first.bounding_box()
-    page.mouse.click(box["x"] + 0.25 * box["width"], box["y"] + 0.25 * box["height"])  # upper left quadrant
-    page.wait_for_function("() => window.location.search.includes('x0=')", timeout=60_000)
-    page.wait_for_selector(READY, timeout=60_000)
-    assert float(x0.input_value()) < 0 < float(page.get_by_role("spinbutton", name="y₀").input_value())
+    page.wait_for_function("() => window.location.search.includes('lecture=true')", timeout=30_000)
+    assert not _script_errors(errors), errors
     page.close()

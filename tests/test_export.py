@@ -4,13 +4,22 @@ size asked for, and the pluggable renderer works for any frame-drawing function.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from PIL import Image
 
-from app import export
+from app import export, scenes
+from app.labels import distinct_labels
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SPEC = export.ToyAnimation(game_cfg=("bilinear", ()),
                            algo_cfgs=(("gda", (("lr", 0.2),)), ("extragradient", (("lr", 0.2),))),
@@ -105,3 +114,87 @@ def test_cli_rejects_bad_input(tmp_path, capsys):
     assert export.main(["--game.A", "__import__('os')", "--out", str(tmp_path / "a.gif")]) == 2
     assert export.main(["--out", str(tmp_path / "a.webm")]) == 2
     assert not (tmp_path / "a.gif").exists()
+
+
+# ---- scenes, copies of one algorithm, bad arguments -----------------------------------------
+SCENE_KEYS = [s.key for s in scenes.SCENES]
+
+
+@pytest.mark.parametrize("key", SCENE_KEYS)
+def test_cli_exports_every_scene(key, tmp_path, capsys):
+    scene = scenes.BY_KEY[key]
+    out = tmp_path / f"{key}.gif"
+    rc = export.main(["--scene", key, "--frames", "3", "--size", "96", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    frames = iio.imread(out, index=None)
+    assert frames.shape[:3] == (3, 96, 96)
+    printed = capsys.readouterr().out
+    labels = distinct_labels(scene.algo_configs())
+    for label in labels:  # the app's labels, twins included
+        assert f"{label}:" in printed
+
+
+def test_scene_export_matches_the_scene_and_flags_change_it(tmp_path, capsys):
+    assert export.main(["--scene", "negative_momentum", "--frames", "2", "--size", "96",
+                        "--out", str(tmp_path / "a.gif")]) == 0
+    printed = capsys.readouterr().out
+    assert "momentum alternating (η=0.3)" in printed and "momentum simultaneous (η=0.3)" in printed
+    assert export.main(["--scene", "negative_momentum", "--momentum@2.beta", "0.5", "--frames", "2", "--size", "96",
+                        "--out", str(tmp_path / "b.gif")]) == 0
+    printed = capsys.readouterr().out
+    assert "momentum β=−0.5, alternating (η=0.3)" in printed and "momentum β=0.5, simultaneous (η=0.3)" in printed
+
+
+def test_cli_exports_two_copies_of_one_algorithm(tmp_path, capsys):
+    out = tmp_path / "twins.png"
+    rc = export.main(["--algorithms", "momentum,momentum", "--lr", "0.3", "--momentum.order", "x_first",
+                      "--momentum@2.order", "sim", "--momentum@2.beta", "0.5", "--steps", "60", "--frames", "4",
+                      "--size", "160", "--out", str(out)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "momentum β=−0.5, alternating (η=0.3):" in printed and "momentum β=0.5, simultaneous (η=0.3):" in printed
+
+
+def test_gif_has_a_title_a_colour_bar_and_the_legend_off_the_data():
+    spec = export.ToyAnimation(game_cfg=("bilinear", ()), algo_cfgs=(("gda", (("lr", 0.2),)),), steps=40,
+                               title="A title")
+    fig = Figure(figsize=(5, 5), dpi=96)
+    FigureCanvasAgg(fig)
+    spec.setup(10)(fig)
+    texts = [t.get_text() for t in fig.texts]
+    assert "A title" in texts
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "f(x, y)"  # the colour bar of f
+    ax = fig.axes[0]
+    assert not ax.get_legend() and fig.legends  # the legend belongs to the figure, below the plot
+    r = fig.canvas.get_renderer()
+    assert fig.legends[0].get_window_extent(r).y1 <= ax.get_window_extent(r).y0
+    assert min(t.get_fontsize() for t in fig.legends[0].get_texts()) >= 9  # readable at 480 px
+
+
+BAD = [
+    (["--preset", "nope"], "--preset"),
+    (["--scene", "nope"], "--scene"),
+    (["--algorithms", "nope"], "unknown algorithm"),
+    (["--steps", "-3"], "--steps"),
+    (["--size", "5"], "--size"),
+    (["--gda.lr", "fast"], "--gda.lr"),
+    (["--momentum@2.beta", "0.5"], "momentum@2.beta"),
+    (["--game.A", "__import__('os')"], "--game.A"),
+]
+
+
+@pytest.mark.parametrize("argv,what", BAD, ids=[b[1] for b in BAD])
+def test_cli_bad_arguments_exit_2_with_one_line(argv, what, tmp_path, capsys):
+    out = tmp_path / "x.gif"
+    assert export.main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert what in err and "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert not out.exists()
+
+
+def test_cli_process_prints_no_traceback(tmp_path):
+    # the real entry point, as a user runs it (the example ended in a KeyError traceback)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "app.export", "--preset", "nope", "--out", str(tmp_path / "x.gif")],
+                       cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -34,7 +34,7 @@ def tiny_cfg(**kw) -> TrainConfig:
 
 def test_model_sizes():
     g, d = make_players("mlp")
-    # ALGORITHMS.md §16: 100-256-512-1024-784 and 784-1024-512-256-1
+    # the Smoothed-GDA repo: 100-256-512-1024-784 and 784-1024-512-256-1
     assert n_params(g) == 100 * 256 + 256 + 256 * 512 + 512 + 512 * 1024 + 1024 + 1024 * 784 + 784
     assert n_params(d) == 784 * 1024 + 1024 + 1024 * 512 + 512 + 512 * 256 + 256 + 256 + 1
     for arch in ARCHES:

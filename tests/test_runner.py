@@ -194,3 +194,34 @@ def test_non_finite_metrics_flag_the_row() -> None:
     assert traj.diverged.tolist() == [False, True] and traj.diverged_at.tolist() == [-1, 0]
     assert torch.isfinite(traj.f[:, 0]).all() and torch.isfinite(traj.grad_norm[:, 0]).all()
     assert torch.isnan(traj.f[:, 1]).all() and torch.isnan(traj.z[:, 1]).all()
+
+
+@pytest.mark.parametrize("name", ["gda", "alt_gda", "extragradient", "ogda", "momentum", "cgd", "ftr", "consensus",
+                                  "sga", "greedy_minmax"])
+@pytest.mark.parametrize("batch", [1, 300])  # both sides of the scalar fields' small-batch switch
+def test_engine_equals_the_hand_written_loops(name: str, batch: int) -> None:
+    # the fast paths (elementwise fields, constant Jacobians, fused steps) against the closed-form
+    # updates of bench/handloops.py, which the benchmark compares timings with
+    from bench.handloops import numpy_loop, torch_loop
+
+    z0 = torch.randn(batch, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    traj = dynamics.run(XY, dynamics.make_algorithm(name, lr=0.05), z0, steps=300)
+    x, y = torch_loop(name, z0[:, 0], z0[:, 1], 300, 0.05)
+    torch.testing.assert_close(traj.z_final, torch.stack([x, y], dim=1), rtol=0, atol=1e-12)
+    ref = numpy_loop(name, z0[:, 0].numpy(), z0[:, 1].numpy(), 300, 0.05)
+    np.testing.assert_allclose(traj.z.numpy(), ref, rtol=0, atol=1e-12)
+
+
+def test_fast_fields_equal_the_general_matrix_path() -> None:
+    # the same games written so that the elementwise fields and constant Jacobians do not apply
+    z0 = torch.randn(500, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    fast = dynamics.make_game("quadratic", a=0.3, b=1.2, c=0.1)
+    for name in ("gda", "cgd", "ftr", "consensus", "sga", "alt_gda"):
+        algo = dynamics.make_algorithm(name, lr=0.05)
+        a = dynamics.run(fast, algo, z0, steps=200)
+        slow = dynamics.make_game("quadratic", a=0.3, b=1.2, c=0.1)
+        object.__setattr__(slow, "_scalar", None)
+        object.__setattr__(slow, "constant_jacobian", lambda: None)
+        b = dynamics.run(slow, algo, z0, steps=200)
+        torch.testing.assert_close(a.z, b.z, rtol=0, atol=1e-12)
+        torch.testing.assert_close(a.f, b.f, rtol=0, atol=1e-12)

@@ -300,12 +300,14 @@ def _double_sgda_reference(steps: int, eta: float, p: float, beta: float, t0: in
 
 
 def test_double_sgda_matches_scalar_reference() -> None:
-    got = final(run("double_sgda", steps=40, p=0.5, beta=0.1, swa_start=5))
+    got = final(run("double_sgda", steps=40, p=0.5, beta=0.1, swa_start=5, order="simultaneous"))
     np.testing.assert_allclose(got, _double_sgda_reference(40, 0.1, 0.5, 0.1, 5), rtol=1e-13)
 
 
 def test_double_sgda_with_p0_is_gda() -> None:
-    torch.testing.assert_close(run("double_sgda", p=0.0).z, run("gda").z, rtol=1e-14, atol=1e-15)
+    torch.testing.assert_close(run("double_sgda", p=0.0, order="simultaneous").z, run("gda").z, rtol=1e-14,
+                               atol=1e-15)
+    torch.testing.assert_close(run("double_sgda", p=0.0).z, run("alt_gda").z, rtol=1e-14, atol=1e-15)
 
 
 def test_sgda_adam_matches_scalar_reference() -> None:
@@ -349,7 +351,7 @@ def test_double_sgda_adam_matches_scalar_reference(penalty: str) -> None:
             bar = (1 - beta) * bar + beta * y
         x, y = x - ex * dx, y - ey * dy
     traj = run("double_sgda", steps=n, p=p, beta=beta, swa_start=t0, penalty=penalty, optimizer="adam", lr=0.1,
-               lr_x=ex, lr_y=ey)
+               lr_x=ex, lr_y=ey, order="simultaneous")
     np.testing.assert_allclose(final(traj), (x, y), rtol=1e-12)
     st = traj.state
     np.testing.assert_allclose(float(st.anchor[0, 0]), bar, rtol=1e-12)
@@ -362,7 +364,8 @@ def test_smoothed_adam_with_p0_is_adam() -> None:
     kw = dict(lr=0.1, beta1=0.9, beta2=0.999)
     torch.testing.assert_close(run("sgda", p=0.0, optimizer="adam", **kw).z, run("adam", order="x_first", **kw).z,
                                rtol=1e-14, atol=1e-15)
-    torch.testing.assert_close(run("double_sgda", p=0.0, optimizer="adam", **kw).z, run("adam", **kw).z,
+    torch.testing.assert_close(run("double_sgda", p=0.0, optimizer="adam", order="simultaneous", **kw).z,
+                               run("adam", **kw).z,
                                rtol=1e-14, atol=1e-15)
 
 

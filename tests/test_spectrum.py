@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -147,3 +148,44 @@ def test_non_differentiable_step_gives_nan_not_lapack_errors() -> None:
     z = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
     radius = sp.spectral_radius(game, dynamics.make_algorithm("adam"), z)
     assert torch.isnan(radius[0]) and torch.isfinite(radius[1])
+
+
+def _sweep_axes(name: str) -> tuple[str, list[float], str, list[float]]:
+    """Two float hyperparameters of a registered algorithm and a few values of each, inside their ranges."""
+    cls = dynamics.ALGORITHMS[name]
+    floats = [hp for hp in dynamics.hparams(cls) if hp.kind == "float" and hp.low is not None and hp.high is not None]
+    preferred = ["lr_x", "lr_y"] if any(hp.name == "lr_x" for hp in floats) else []
+    order = [hp for n in preferred for hp in floats if hp.name == n] + [hp for hp in floats if hp.name not in preferred]
+    p1 = order[0]
+    p2 = order[1] if len(order) > 1 else order[0]
+
+    def vals(hp, k):
+        lo, hi = hp.low, min(hp.high, 0.5 if hp.name.startswith("lr") else hp.high)
+        return list(np.linspace(lo + 0.1 * (hi - lo), lo + 0.9 * (hi - lo), k))
+
+    return p1.name, vals(p1, 4), p2.name, vals(p2, 3)
+
+
+@pytest.mark.parametrize("name", sorted(dynamics.ALGORITHMS))
+def test_sweep_is_batched_and_equals_per_point_for_every_algorithm(name: str, monkeypatch) -> None:
+    algo = dynamics.make_algorithm(name)
+    p1, v1, p2, v2 = _sweep_axes(name)
+    z = [0.7, -0.4]
+    calls: list[int] = []
+    real = sp._batched_radius
+
+    def counting(game, algorithm, zz):
+        calls.append(zz.shape[0])
+        return real(game, algorithm, zz)
+
+    monkeypatch.setattr(sp, "_batched_radius", counting)
+    if p2 == p1:
+        r = sp.stability_sweep(XY, algo, z, p1, v1)
+        want = [float(sp.spectral_radius(XY, dataclasses.replace(algo, **{p1: a}), z)[0]) for a in v1]
+        assert calls == [len(v1)]
+    else:
+        r = sp.stability_sweep(XY, algo, z, p1, v1, p2, v2)
+        want = [[float(sp.spectral_radius(XY, dataclasses.replace(algo, **{p1: a, p2: b}), z)[0]) for b in v2]
+                for a in v1]
+        assert calls == [len(v1) * len(v2)]  # the whole grid is one batched step
+    np.testing.assert_allclose(r, np.array(want), rtol=0, atol=1e-10)

@@ -157,6 +157,17 @@ def extras(view: LiveView, mix: Mixture, box: tuple, step_t: int, run: Optional[
                    "with axes, legend, discriminator shading and an iteration counter.")
 
 
+def act(what: str) -> None:
+    """Button callback: pause, resume, step once or stop this session's run."""
+    run = st.session_state.get(RUN_KEY)
+    if run is None:
+        return
+    try:
+        {"pause": run.pause, "resume": run.resume, "step": run.step_once, "stop": run.stop}[what]()
+    except RuntimeError as err:  # e.g. every worker slot of the server is busy
+        st.session_state["gan_error"] = str(err)
+
+
 # ---- sidebar ------------------------------------------------------------------------------------
 sb = st.sidebar
 lecture = ui.lecture_toggle(sb)
@@ -237,7 +248,7 @@ sig = json.dumps({"cfg": cfg.to_dict(), "algos": [a.config() for a in algorithms
 
 # ---- run controls (actions, not settings: they are not in the URL) ------------------------------
 run: Optional[LiveRun] = st.session_state.get(RUN_KEY)
-c = st.columns([1, 1, 1, 1, 3])
+c = st.columns([1, 1, 1, 1, 2])
 if c[0].button("Train", type="primary", key="gan_train", disabled=not algorithms,
                help="Train every chosen algorithm at the same time, side by side"):
     if run is not None:
@@ -251,26 +262,20 @@ if c[0].button("Train", type="primary", key="gan_train", disabled=not algorithms
     st.session_state[RUN_KEY] = run
     st.session_state["gan_sig"] = sig
 status = None if run is None else run.status
+# callbacks act before the script draws, so the buttons below already show the new state
 if status == RUNNING:
-    if c[1].button("Pause", key="gan_pause"):
-        run.pause()
-elif status in ("paused", "stopped", "ready"):
-    if c[1].button("Resume", key="gan_resume", type="primary"):
-        run.resume()
-if c[2].button("Step once", key="gan_step", disabled=run is None or status in ("done", "failed"),
-               help="Pause, then one step of every algorithm"):
-    run.step_once()
-if c[3].button("Stop", key="gan_stop", disabled=status != RUNNING and status != "paused",
-               help="End training; everything so far is kept (scrub, export, or resume)"):
-    run.stop()
-status = None if run is None else run.status
-if run is not None:
-    msg = {"running": "training…", "paused": "paused", "stopped": "stopped early: the run so far is kept",
-           "done": "done", "failed": f"failed: {run.error}", "ready": "ready"}[status]
-    cpu = " · ".join(f"{a.name} {a.seconds:.1f} CPU-s" for a in run.arms)
-    c[4].markdown(f"**{msg}** · step {run.step} / {run.steps} · {cpu}")
-    if st.session_state.get("gan_sig") != sig:
-        st.caption("The controls changed since this run; press **Train** to start a new one.")
+    c[1].button("Pause", key="gan_pause", on_click=act, args=("pause",))
+else:
+    c[1].button("Resume", key="gan_resume", type="primary", on_click=act, args=("resume",),
+                disabled=status not in ("paused", "stopped", "ready"))
+c[2].button("Step once", key="gan_step", disabled=status in (None, "done", "failed"), on_click=act, args=("step",),
+            help="Pause, then one step of every algorithm")
+c[3].button("Stop", key="gan_stop", disabled=status not in (RUNNING, "paused"), on_click=act, args=("stop",),
+            help="End training; everything so far is kept (scrub, export, or resume)")
+if st.session_state.get("gan_error"):
+    st.error(st.session_state.pop("gan_error"))
+if run is not None and st.session_state.get("gan_sig") != sig:
+    st.caption("The controls changed since this run; press **Train** to start a new one.")
 
 if run is None:
     st.info("The real data are drawn below. Press **Train** (about 10 s on a laptop): Adam-GDA against the greedy "
@@ -284,7 +289,7 @@ if run is None:
               title=f"{a.name if a else 'real data'}: not trained yet")
     st.stop()
 
-live_now = status == RUNNING
+live_now = run.status == RUNNING  # after the buttons above acted
 
 
 @st.fragment(run_every=REFRESH_S if live_now else None)
@@ -292,6 +297,11 @@ def live_panels() -> None:
     view = run.view()
     if live_now and view.status != RUNNING:
         st.rerun()  # training ended between two refreshes: a full rerun stops the polling and shows the scrubber
+    why = f" because {run.halt_reason}" if run.halt_reason else ""  # the server's limits (gan_demo/live.py)
+    msg = {"running": "training…", "paused": "paused", "stopped": f"stopped early{why}: the run so far is kept",
+           "done": "done", "failed": f"failed: {view.error}", "ready": "ready"}[view.status]
+    cpu = " · ".join(f"{a.name} {a.seconds:.1f} CPU-s" for a in run.arms)
+    st.markdown(f"**{msg}** · step {view.step} / {view.steps} · {cpu}")
     draw_view(view, run.mixture, run.box, live=view.status == RUNNING, layers=layers, lecture=lecture, run=run)
 
 

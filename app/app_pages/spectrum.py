@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import streamlit as st
 
 import dynamics
-from app import compute, plots, ui, widgets
+from app import compute, guard, plots, ui, widgets
 from app.compute import AlgoConfig, GameConfig
 
 #: hyperparameters of the numerics, not of the dynamics: no stability map over them
@@ -54,7 +56,8 @@ else:
 lo, hi = sb.select_slider("η range of the stability curve", LR_GRID, value=(1e-3, 10.0), key="sp_lr",
                           bind=widgets.BIND)
 
-st.title("Spectrum")
+if not lecture:
+    st.title("Spectrum")
 st.markdown(
     f"Local linear analysis of **{game_cfg[0]}** at z = ({', '.join(f'{v:.3g}' for v in z)}). "
     "The game Jacobian $H = \\partial\\xi/\\partial z$ decides the continuous flow (stable when every "
@@ -77,12 +80,16 @@ if not algo_cfgs:
     st.info("Choose algorithms in the sidebar to see their step maps.")
     st.stop()
 
+labels = ui.run_labels(algo_cfgs)  # the toy page's labels: twins of one algorithm say what differs
+ledger = guard.Ledger()  # the view's budget for the sweeps below (app/guard.py)
 specs = []
-for a in algo_cfgs:
+for a, label in zip(algo_cfgs, labels):
+    if not ledger.spectrum(game_cfg, a, 1, f"{label} step map"):
+        continue
     try:
-        specs.append(_step_spectrum(game_cfg, a, z))
+        specs.append(dataclasses.replace(_step_spectrum(game_cfg, a, z), label=label))
     except (ValueError, RuntimeError) as err:
-        st.warning(f"{a[0]}: {err}")
+        st.warning(f"{label}: {err}")
 for s in specs:
     if s.note:
         st.caption(f"{s.label}: {s.note}.")
@@ -90,15 +97,14 @@ st.plotly_chart(plots.step_spectrum_figure(specs, lecture=lecture), key="step_sp
                 theme=None, config={"displaylogo": False})
 
 curves, current = [], {}
-for a in algo_cfgs:
-    if "lr" not in dict(a[1]):
+for a, label in zip(algo_cfgs, labels):
+    if "lr" not in dict(a[1]) or not ledger.spectrum(game_cfg, a, 100, f"{label} stability curve"):
         continue
     try:
         lrs, rho = _curve(game_cfg, a, z, float(lo), float(hi))
     except (ValueError, RuntimeError) as err:
-        st.warning(f"{a[0]}: {err}")
+        st.warning(f"{label}: {err}")
         continue
-    label = compute.algo_label(a)
     curves.append((label, lrs, rho))
     current[label] = float(dict(a[1])["lr"])
 if curves:
@@ -120,14 +126,16 @@ if not lecture:
                    "consensus γ, SGA λ).")
     else:
         pick = st.selectbox("Parameter", range(len(options)), key="sp_map",
-                            format_func=lambda k: f"{compute.algo_label(algo_cfgs[options[k][0]])} · {options[k][1]}")
+                            format_func=lambda k: f"{labels[options[k][0]]} · {options[k][1]}")
         i, p2, plo, phi = options[pick]
         # a readable window: β-like parameters live in [-1, 1]; weights like γ, λ, p in [0, 4]
         v_lo, v_hi = max(plo, -1.0 if plo < 0 else 0.0), min(phi, 1.0 if phi <= 1 else 4.0)
         v2 = tuple(np.round(np.linspace(v_lo, v_hi, 41), 6))
         try:
+            if not ledger.spectrum(game_cfg, algo_cfgs[i], 50 * len(v2), f"{labels[i]} stability map"):
+                st.stop()
             lrs, vals, rho = _map(game_cfg, algo_cfgs[i], z, p2, v2, 1e-2, 3.0)
-            st.plotly_chart(plots.stability_map_figure(lrs, vals, rho, p2, compute.algo_label(algo_cfgs[i]),
+            st.plotly_chart(plots.stability_map_figure(lrs, vals, rho, p2, labels[i],
                                                        lecture=lecture), key="stability_map_chart",
                             theme=None, config={"displaylogo": False})
         except (ValueError, RuntimeError) as err:

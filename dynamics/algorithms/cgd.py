@@ -8,7 +8,7 @@ from typing import NamedTuple
 import torch
 
 from ..algorithm import GradientAlgorithm
-from ..autodiff import FieldLinearization, cg_solve, linearize_xi
+from ..autodiff import ConstantLinearization, FieldLinearization, cg_solve, linearize_xi
 from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
@@ -17,6 +17,11 @@ from ..types import State, Tensor
 SOLVERS = ("auto", "cg", "dense")
 #: "auto" solves densely up to this joint dimension (the Jacobian costs D reverse passes)
 DENSE_MAX_DIM = 8
+
+
+def _per_row(v):
+    """A (B, 1) per-row factor as (B, 1, 1) for (B, n, n) matrices; Python numbers unchanged."""
+    return v[:, :, None] if isinstance(v, Tensor) and v.ndim == 2 else v
 
 
 class CGDState(NamedTuple):
@@ -92,20 +97,46 @@ class CGD(GradientAlgorithm):
 
     def _solve_dense(self, game: Game, lin: FieldLinearization, xi_x: Tensor,
                      xi_y: Tensor) -> tuple[Tensor, Tensor]:
-        """Δy from the dense Jacobian, and H_xy Δy for the x-update."""
+        """Δy from the dense Jacobian, and H_xy Δy for the x-update.
+
+        The step sizes may be Python numbers or (B, 1) tensors, one per row (the spectrum module's
+        batched sweeps); both broadcast below.
+        """
         dxn = game.dim_x
+        ex, ey = self.eta_x, self.eta_y
+        exy = ex * ey
+        if isinstance(lin, ConstantLinearization):  # linear field: the closed form with one (D, D) matrix
+            return self._solve_constant(game, lin.matrix, xi_x, xi_y, ex, ey)
         H = lin.dense()  # (B, D, D)
         h_xy, h_yx = H[:, :dxn, dxn:], H[:, dxn:, :dxn]  # (B, dx, dy), (B, dy, dx)
-        ex, ey = self.eta_x, self.eta_y
-        rhs = -ey * xi_y + ex * ey * (h_yx @ xi_x[:, :, None])[:, :, 0]  # (B, dy)
+        rhs = -ey * xi_y + exy * (h_yx @ xi_x[:, :, None])[:, :, 0]  # (B, dy)
         if game.dim_y == 1:
-            a = 1.0 - ex * ey * (h_yx @ h_xy)[:, 0, 0]  # (B,)
-            dy = rhs / a[:, None]
+            a = 1.0 - exy * (h_yx @ h_xy)[:, 0]  # (B, 1)
+            dy = rhs / a
         else:
             eye = torch.eye(game.dim_y, dtype=xi_y.dtype, device=xi_y.device)
-            a = eye - ex * ey * (h_yx @ h_xy)  # (B, dy, dy)
+            a = eye - _per_row(exy) * (h_yx @ h_xy)  # (B, dy, dy)
             dy = torch.linalg.solve(a, rhs)
         return dy, (h_xy @ dy[:, :, None])[:, :, 0]
+
+    @staticmethod
+    def _solve_constant(game: Game, H: Tensor, xi_x: Tensor, xi_y: Tensor, ex, ey) -> tuple[Tensor, Tensor]:
+        """:meth:`_solve_dense` for a constant Jacobian H (D, D): no per-row matrices at all."""
+        dxn = game.dim_x
+        h_xy, h_yx = H[:dxn, dxn:], H[dxn:, :dxn]  # (dx, dy), (dy, dx)
+        exy = ex * ey
+        if game.dim_x == 1 and game.dim_y == 1:  # scalars: broadcasting beats (B, 1) @ (1, 1) products
+            rhs = -ey * xi_y + exy * (xi_x * h_yx[0, 0])
+            dy = rhs / (1.0 - exy * (h_yx[0, 0] * h_xy[0, 0]))
+            return dy, dy * h_xy[0, 0]
+        rhs = -ey * xi_y + exy * (xi_x @ h_yx.T)  # (B, dy)
+        m = h_yx @ h_xy  # (dy, dy)
+        eye = torch.eye(game.dim_y, dtype=xi_y.dtype, device=xi_y.device)
+        if isinstance(exy, Tensor) and exy.ndim:  # per-row step sizes: one small system per row
+            dy = torch.linalg.solve(eye - _per_row(exy) * m, rhs)
+        else:
+            dy = torch.linalg.solve(eye - exy * m, rhs.T).T
+        return dy, dy @ h_xy.T
 
     def _solve_cg(self, game: Game, lin: FieldLinearization, xi_x: Tensor, xi_y: Tensor, w0: Tensor) -> Tensor:
         """W = Δy/η_y by CG with Hessian-vector products, warm-started at w0."""

@@ -43,10 +43,10 @@ class Extragradient(GradientAlgorithm):
                                      help="project the look-ahead point too (False: Gidel et al.'s notebook)")
 
     def step(self, game: Game, z: Tensor, state: tuple) -> tuple[Tensor, tuple]:
-        z_half = z - self.scale(game, game.xi(z))  # (B, D)
+        z_half = self.descend(game, z, game.xi(z))  # (B, D)
         if self.project_lookahead:
             z_half = game.project(z_half)
-        return z - self.scale(game, game.xi(z_half)), state
+        return self.descend(game, z, game.xi(z_half)), state
 
 
 class PastState(NamedTuple):

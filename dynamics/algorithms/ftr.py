@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from ..algorithm import GradientAlgorithm
-from ..autodiff import cg_solve, linearize_xi
+from ..autodiff import ConstantLinearization, cg_solve, linearize_xi
 from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
@@ -65,17 +65,24 @@ class FollowTheRidge(GradientAlgorithm):
         dxn, dyn = game.dim_x, game.dim_y
         exact = self.solver == "exact" or (self.solver == "auto" and dyn <= EXACT_MAX_DIM_Y)
         if exact:
-            rows = lin.rows(dxn, game.dim)  # (B, dy, D): the y-rows of H
-            h_yx, h_yy = rows[:, :, :dxn], rows[:, :, dxn:]
-            r = (h_yx @ xi_x[:, :, None])[:, :, 0]  # (B, dy)
+            # a per-row damping (sweeps) is (B, 1): (B, 1, 1) against the (.., dy, dy) blocks
+            damping = self.damping[:, :, None] if isinstance(self.damping, Tensor) else self.damping
+            if isinstance(lin, ConstantLinearization):  # linear field: constant blocks, no per-row matrices
+                h_yx, h_yy = lin.matrix[dxn:, :dxn], lin.matrix[dxn:, dxn:]  # (dy, dx), (dy, dy)
+                r = xi_x * h_yx if dxn == 1 and dyn == 1 else xi_x @ h_yx.T  # (B, dy)
+                h_yy = h_yy[None]  # (1, dy, dy)
+            else:
+                rows = lin.rows(dxn, game.dim)  # (B, dy, D): the y-rows of H
+                h_yx, h_yy = rows[:, :, :dxn], rows[:, :, dxn:]
+                r = (h_yx @ xi_x[:, :, None])[:, :, 0]  # (B, dy)
             if dyn == 1:
-                h = h_yy[:, 0, 0] + self.damping  # (B,)
+                h = h_yy[:, 0, :] + (damping[:, 0] if isinstance(damping, Tensor) else damping)  # (B or 1, 1)
                 nonzero = h != 0
                 # the pseudo-inverse of a 1x1 matrix; the guarded division keeps gradients finite
-                p = torch.where(nonzero[:, None], r / torch.where(nonzero, h, torch.ones_like(h))[:, None], 0.0)
+                p = torch.where(nonzero, r / torch.where(nonzero, h, torch.ones_like(h)), 0.0)
             else:
                 eye = torch.eye(dyn, dtype=z.dtype, device=z.device)
-                p = (torch.linalg.pinv(h_yy + self.damping * eye) @ r[:, :, None])[:, :, 0]
+                p = (torch.linalg.pinv(h_yy + damping * eye) @ r[:, :, None])[:, :, 0]
         else:
             r = lin.jvp_x(xi_x)[:, dxn:]  # (B, dy): H_yx ξ_x
 

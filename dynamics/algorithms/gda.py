@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
+
 from ..algorithm import GradientAlgorithm
 from ..game import Game
 from ..params import hparam
@@ -34,7 +36,12 @@ class GDA(GradientAlgorithm):
     reference = "ALGORITHMS.md §1, §3; oracle: |z_T| = (1+η²)^{T/2} |z_0| on f = xy"
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
-        return z - self.scale(game, game.xi(z)), state
+        return self.descend(game, z, game.xi(z)), state
+
+
+def axpy(x: Tensor, g: Tensor, eta) -> Tensor:
+    """``x - eta * g``, one fused kernel when ``eta`` is a Python number (a (B, 1) tensor in sweeps)."""
+    return torch.add(x, g, alpha=-eta) if isinstance(eta, float) else x - eta * g
 
 
 def alternate(game: Game, z: Tensor, move_x, move_y, order: str) -> Tensor:
@@ -42,12 +49,17 @@ def alternate(game: Game, z: Tensor, move_x, move_y, order: str) -> Tensor:
     (or the other way round); projections are applied after each player's move.
     """
     x, y = game.split(z)
+    free = not game.constrained  # unconstrained: the moved player's block is the move itself
     if order == "x_first":
-        z = game.project(game.join(move_x(z), y))
-        x, _ = game.split(z)
+        x = move_x(z)
+        z = game.project(game.join(x, y))
+        if not free:
+            x, _ = game.split(z)
         return game.project(game.join(x, move_y(z)))
-    z = game.project(game.join(x, move_y(z)))
-    _, y = game.split(z)
+    y = move_y(z)
+    z = game.project(game.join(x, y))
+    if not free:
+        _, y = game.split(z)
     return game.project(game.join(move_x(z), y))
 
 
@@ -75,10 +87,10 @@ class AltGDA(GradientAlgorithm):
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         def move_x(w: Tensor) -> Tensor:
-            return game.split(w)[0] - self.eta_x * game.xi_x(w)
+            return axpy(game.split(w)[0], game.xi_x(w), self.eta_x)
 
         def move_y(w: Tensor) -> Tensor:
-            return game.split(w)[1] - self.eta_y * game.xi_y(w)
+            return axpy(game.split(w)[1], game.xi_y(w), self.eta_y)
 
         return alternate(game, z, move_x, move_y, self.order), state
 

@@ -82,6 +82,11 @@ class GreedyMinMax(GradientAlgorithm):
     steps' updates, because the notebooks restore the models (Keras ``set_weights`` / a model
     copy) and never the optimiser's slots.
 
+    The test's two loss values come from ``game.acceptance_value(x, y, draw)`` (``draw`` 0 before
+    the move, 1 after it) when the game defines it, else from ``game.value``. The 0-1 MNIST
+    notebook evaluates them on two fresh minibatches with dropout off (Keras ``predict``); a GAN
+    game can do the same there (``gan_demo.mnist.train.MNISTGANGame``).
+
     On $f = xy$ ($\eta = 0.1$, rate 5, $k = 1$, $z_0 = (1, 1)$) 100 iterations give 20 accepted,
     60 rejected and 20 unconditional steps, ending at $(0.0685192059, -1.3732791118)$.
 
@@ -173,8 +178,10 @@ class GreedyMinMax(GradientAlgorithm):
         players = PlayerAdam(game, state, self.beta1, self.beta2, self.eps, enabled=adam)
 
         sign = 1.0 if self.criterion == "value" else -1.0  # f_ref is stored in the tested quantity
+        # the tested loss: the game's own acceptance evaluation if it has one (fresh data), else value()
+        test = getattr(game, "acceptance_value", None)
         if self.variant == "mnist":
-            f_old = sign * game.value(x, y)  # (B,)
+            f_old = sign * (test(x, y, 0) if test is not None else game.value(x, y))  # (B,)
             x_new = x - self.eta_x * players.direction("x", game.xi_x(z))
             w = game.project(game.join(x_new, y))
             d_steps = self.k
@@ -189,7 +196,8 @@ class GreedyMinMax(GradientAlgorithm):
             xw, yw = game.split(w)
             w = game.project(game.join(xw, yw - self.eta_y * players.direction("y", gi.xi_y(w))))
         g_test = self._substep_game(game, z, state.t, d_steps) if fresh else game
-        f_new = sign * g_test.value(*game.split(w))  # (B,)
+        xw, yw = game.split(w)
+        f_new = sign * (test(xw, yw, 1) if test is not None else g_test.value(xw, yw))  # (B,)
         uncond = self._unconditional(state.t)  # (B,)
         reject = ~uncond & (f_new > f_old)
         revert_x = self.revert == "x" or (self.revert == "auto" and self.variant == "gaussian")

@@ -10,7 +10,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import Tensor
-from .gda import alternate
+from .gda import alternate, axpy
 
 UPDATE_ORDERS = ("sim", "x_first", "y_first")
 
@@ -51,9 +51,9 @@ class Momentum(GradientAlgorithm):
         vx, vy = game.split(velocity)
 
         def move_x(w: Tensor) -> Tensor:
-            return game.split(w)[0] - self.eta_x * game.xi_x(w) + self.beta * vx
+            return axpy(game.split(w)[0], game.xi_x(w), self.eta_x) + self.beta * vx
 
         def move_y(w: Tensor) -> Tensor:
-            return game.split(w)[1] - self.eta_y * game.xi_y(w) + self.beta * vy
+            return axpy(game.split(w)[1], game.xi_y(w), self.eta_y) + self.beta * vy
 
         return alternate(game, z, move_x, move_y, self.order), MomentumState(z)

@@ -47,4 +47,4 @@ class OGDA(GradientAlgorithm):
 
     def step(self, game: Game, z: Tensor, state: OGDAState) -> tuple[Tensor, OGDAState]:
         xi = game.xi(z)  # (B, D)
-        return z - self.scale(game, 2 * xi - state.xi_prev), OGDAState(xi)
+        return self.descend(game, z, 2 * xi - state.xi_prev), OGDAState(xi)

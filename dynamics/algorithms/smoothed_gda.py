@@ -15,8 +15,35 @@ from ..types import State, Tensor
 from .adam import PlayerAdam
 from .gda import alternate
 
-PENALTIES = ("norm", "squared")
+PENALTIES = ("norm", "global_norm", "squared")
 OPTIMIZERS = ("sgd", "adam")
+DOUBLE_ORDERS = ("x_first", "simultaneous")
+
+
+def block_sizes_y(game: Game) -> tuple[int, ...]:
+    """Sizes of the max player's parameter tensors in layout order (``game.y_block_sizes`` if the game
+    has several, e.g. a GAN's discriminator layers; one block of ``dim_y`` otherwise).
+    """
+    sizes = tuple(getattr(game, "y_block_sizes", ()) or (game.dim_y,))
+    if sum(sizes) != game.dim_y:
+        raise ValueError(f"y_block_sizes {sizes} do not add up to dim_y={game.dim_y}")
+    return sizes
+
+
+def per_block_unit(diff: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    """Gradient of Σ_k ‖diff_k‖ over the blocks ``sizes`` of ``diff`` (B, dy): diff_k / ‖diff_k‖ per block.
+
+    The subgradient 0 is used in a block where diff_k = 0 (e.g. right after the slow copy is taken).
+    """
+    if len(sizes) == 1:
+        norms = diff.norm(dim=1, keepdim=True)  # (B, 1)
+    else:
+        idx = torch.repeat_interleave(torch.arange(len(sizes), device=diff.device),
+                                      torch.tensor(sizes, device=diff.device))  # (dy,) block of each entry
+        sq = torch.zeros(diff.shape[0], len(sizes), dtype=diff.dtype, device=diff.device)
+        norms = sq.index_add_(1, idx, diff * diff).sqrt()[:, idx]  # (B, dy) each entry's block norm
+    nonzero = norms > 0
+    return torch.where(nonzero, diff / torch.where(nonzero, norms, torch.ones_like(norms)), 0.0)
 
 
 class SmoothedGDAState(NamedTuple):
@@ -143,11 +170,17 @@ class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
     $$ \bar y_{t+1} = (1 - \beta)\,\bar y_t + \beta\,y_t \quad (t > t_0), \qquad
        \bar y_{t_0} = y_{t_0}, \qquad \bar y_t = y_0 \ (t < t_0). $$
     The generator's loss adds $p$ times its loss against $\bar y$; the discriminator's loss adds
-    the **unsquared** distance $p\|y - \bar y\|$ (``penalty="squared"`` uses
-    $\tfrac{p}{2}\|y - \bar y\|^2$ instead). As in ``AveragedModel``, the first update at
+    the **unsquared** distance $p\sum_k\|y_k - \bar y_k\|$, summed over the discriminator's
+    parameter tensors $y_k$ as the repo does (``game.y_block_sizes`` gives the layout; a flat game is
+    one tensor); ``penalty="global_norm"`` uses one norm over all of $y$ and ``penalty="squared"``
+    $\tfrac{p}{2}\|y - \bar y\|^2$. As in ``AveragedModel``, the first update at
     $t_0$ = ``swa_start`` copies $y$ and later ones average the pre-step weights; the repo's
-    ``swa_start = 10`` counts Lightning calls (two per batch), i.e. 5 iterations. Per start, the
-    norm is over all of $y$ (the repo sums per-tensor Frobenius norms; a flat game has one tensor).
+    ``swa_start = 10`` counts Lightning calls (two per batch), i.e. 5 iterations.
+
+    Order: ``order="x_first"`` (default, the repo's Lightning loop) steps the generator first and
+    the discriminator then sees the new generator, $\xi_y(x_{t+1}, y_t)$; ``order="simultaneous"``
+    uses $\xi_y(x_t, y_t)$ (the equations above). ``generator_term=False`` drops the generator's
+    $\bar y$ term, which is the repo's ``SGDA.py`` (there with ``swa_start`` 50 calls = 25 iterations).
     Works on any game, including GAN games that expose their field.
 
     ``optimizer="sgd"`` (default) takes the plain steps above. ``optimizer="adam"`` matches the
@@ -165,13 +198,17 @@ class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
     """
 
     group = "smoothed"
-    reference = "ALGORITHMS.md §16 (toy analogue); no published oracle: p = 0 is simultaneous GDA"
+    reference = ("ALGORITHMS.md §16 (toy analogue); no published oracle: p = 0 is alternating GDA (x first), "
+                 "simultaneous GDA with order='simultaneous'")
 
     p: float = hparam(0.5, low=0.0, high=100.0, help="p, weight of the slow discriminator terms")
     beta: float = hparam(0.1, low=1e-6, high=1.0, help="β, EMA rate of the slow discriminator")
     swa_start: int = hparam(5, low=0, high=1_000_000, help="iterations before the slow copy starts averaging")
     penalty: str = hparam("norm", choices=PENALTIES, advanced=True,
-                          help="p|y − ȳ| (repo, unsquared) or (p/2)|y − ȳ|²")
+                          help="p·Σ_k|y_k − ȳ_k| per tensor (repo), p|y − ȳ| one global norm, or (p/2)|y − ȳ|²")
+    order: str = hparam("x_first", choices=DOUBLE_ORDERS,
+                        help="generator step first, the discriminator sees it (repo), or both at once")
+    generator_term: bool = hparam(True, help="the generator also descends p·(its loss against ȳ) (off: SGDA.py)")
     optimizer: str = hparam("sgd", choices=OPTIMIZERS,
                             help="each player's step: plain gradient step or Adam on its full gradient")
     beta1: float = hparam(0.9, low=0.0, high=0.9999, advanced=True, help="Adam β₁ (optimizer='adam')")
@@ -188,28 +225,35 @@ class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         x, y = game.split(z)
         anchor, t = state.anchor, state.t
-        xi_x, xi_y = game.split(game.xi(z))
-        xi_x_slow = game.xi_x(game.join(x, anchor))  # (B, dx): the generator against D̄
         diff = y - anchor  # (B, dy)
         if self.penalty == "norm":
-            norm = diff.norm(dim=1, keepdim=True)  # (B, 1)
-            nonzero = norm > 0
-            # subgradient 0 at y = ȳ (the start), and finite derivatives there
-            pull = torch.where(nonzero, diff / torch.where(nonzero, norm, torch.ones_like(norm)), 0.0)
+            pull = per_block_unit(diff, block_sizes_y(game))  # ∇ Σ_k |y_k − ȳ_k|
+        elif self.penalty == "global_norm":
+            pull = per_block_unit(diff, (game.dim_y,))  # ∇ |y − ȳ|
         else:
             pull = diff
         # each player's full gradient (penalty included) goes through its own optimiser
         players = self._players(game, state)
-        x_next = x - self.eta_x * players.direction("x", xi_x + self.p * xi_x_slow)
+        if self.order == "simultaneous":
+            xi_x, xi_y = game.split(game.xi(z))
+        else:
+            xi_x = game.xi_x(z)
+        g_x = xi_x
+        if self.generator_term:
+            g_x = xi_x + self.p * game.xi_x(game.join(x, anchor))  # the generator against D̄ too
+        x_next = game.split(game.project(game.join(x - self.eta_x * players.direction("x", g_x), y)))[0]
+        if self.order == "x_first":
+            xi_y = game.xi_y(game.join(x_next, y))  # the discriminator sees the new generator
         y_next = y - self.eta_y * players.direction("y", xi_y + self.p * pull)
         # the slow copy: frozen at y_0, a copy at swa_start, an EMA of the pre-step y afterwards
         tt = t[:, None]
         new_anchor = torch.where(tt < self.swa_start, anchor,
                                  torch.where(tt == self.swa_start, y, (1.0 - self.beta) * anchor + self.beta * y))
+        z_next = game.project(game.join(x_next, y_next))
         if self.optimizer == "sgd":
-            return game.join(x_next, y_next), DoubleSmoothedState(new_anchor, t + 1)
-        return game.join(x_next, y_next), DoubleSmoothedAdamState(new_anchor, t + 1, *players.fields())
+            return z_next, DoubleSmoothedState(new_anchor, t + 1)
+        return z_next, DoubleSmoothedAdamState(new_anchor, t + 1, *players.fields())
 
 
 __all__ = ["SmoothedGDA", "SmoothedGDAState", "SmoothedGDAAdamState", "DoubleSmoothedGDA", "DoubleSmoothedState",
-           "DoubleSmoothedAdamState", "PENALTIES", "OPTIMIZERS"]
+           "DoubleSmoothedAdamState", "PENALTIES", "OPTIMIZERS", "DOUBLE_ORDERS", "block_sizes_y", "per_block_unit"]

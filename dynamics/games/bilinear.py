@@ -8,21 +8,35 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ..errors import InvalidArgument
 from ..game import Game
 from ..params import hparam
 from ..registry import register_game
 from ..types import Tensor
+from ..validation import real_matrix
 
 MAX_DIM = 64
+#: batches up to this size evaluate scalar fields as one tiny matrix product, longer ones elementwise
+_SMALL_BATCH = 256
 
 
-def _matrix(v: object) -> tuple[tuple[float, ...], ...]:
-    a = np.atleast_2d(np.asarray(v, dtype=float))
+def _pairs(z: Tensor) -> bool:
+    """Whether the rows of ``z`` (B, 2) can be viewed as complex numbers x + iy (plain memory, no autograd)."""
+    return (z.stride() == (2, 1) and z.storage_offset() % 2 == 0 and not z.requires_grad
+            and z.dtype in (torch.float32, torch.float64) and not torch._C._functorch.is_functorch_wrapped_tensor(z))
+
+
+def _matrix(v: object, what: str = "matrix") -> tuple[tuple[float, ...], ...]:
+    """A finite real matrix (a number or a vector becomes 1 x n) as nested tuples; clear errors otherwise."""
+    a = np.atleast_2d(real_matrix(v, what, 2))
+    if a.shape[0] > MAX_DIM or a.shape[1] > MAX_DIM:
+        raise InvalidArgument(f"{what} must be at most {MAX_DIM}×{MAX_DIM}, got {a.shape[0]}×{a.shape[1]}")
     return tuple(tuple(float(e) for e in row) for row in a)
 
 
-def _vector(v: object) -> tuple[float, ...]:
-    return tuple(float(e) for e in np.atleast_1d(np.asarray(v, dtype=float)).reshape(-1))
+def _vector(v: object, what: str = "vector") -> tuple[float, ...]:
+    """A finite real vector as a tuple; clear errors otherwise."""
+    return tuple(float(e) for e in np.atleast_1d(real_matrix(v, what, 1)).reshape(-1))
 
 
 @register_game("bilinear")
@@ -48,22 +62,27 @@ class Bilinear(Game):
     c: Optional[tuple] = hparam(None, kind="vector", optional=True, help="linear term c on y")
 
     def __post_init__(self) -> None:
-        A = _matrix(self.A)
+        A = _matrix(self.A, "bilinear: A")
         object.__setattr__(self, "A", A)
         n, m = len(A), len(A[0])
         if not (1 <= n <= MAX_DIM and 1 <= m <= MAX_DIM):
-            raise ValueError(f"bilinear: A must be at most {MAX_DIM}×{MAX_DIM}, got {n}×{m}")
+            raise InvalidArgument(f"bilinear: A must be at most {MAX_DIM}×{MAX_DIM}, got {n}×{m}")
         if self.b is not None:
-            object.__setattr__(self, "b", _vector(self.b))
+            object.__setattr__(self, "b", _vector(self.b, "bilinear: b"))
             if len(self.b) != n:
-                raise ValueError(f"bilinear: b must have length dim_x={n}, got {len(self.b)}")
+                raise InvalidArgument(f"bilinear: b must have length dim_x={n}, got {len(self.b)}")
         if self.c is not None:
-            object.__setattr__(self, "c", _vector(self.c))
+            object.__setattr__(self, "c", _vector(self.c, "bilinear: c"))
             if len(self.c) != m:
-                raise ValueError(f"bilinear: c must have length dim_y={m}, got {len(self.c)}")
+                raise InvalidArgument(f"bilinear: c must have length dim_y={m}, got {len(self.c)}")
         if not np.all(np.isfinite(np.asarray(A))):
             raise ValueError("bilinear: A must be finite")
         super().__post_init__()
+        # the scalar game (the default f = a*x*y + b*x + c*y) takes an elementwise field
+        scalar = None
+        if (n, m) == (1, 1):
+            scalar = (A[0][0], 0.0 if self.b is None else self.b[0], 0.0 if self.c is None else self.c[0])
+        object.__setattr__(self, "_scalar", scalar)
 
     @property
     def dim_x(self) -> int:
@@ -77,7 +96,16 @@ class Bilinear(Game):
         A = np.asarray(self.A)
         b = np.zeros(A.shape[0]) if self.b is None else np.asarray(self.b)
         c = np.zeros(A.shape[1]) if self.c is None else np.asarray(self.c)
-        return {"A": A, "b": b, "c": c}
+        out = {"A": A, "b": b, "c": c}
+        if A.shape == (1, 1):  # xi = z @ rot + (b, -c) for the scalar game
+            out["rot"] = np.array([[0.0, -A[0, 0]], [A[0, 0], 0.0]])
+            out["shift"] = np.array([b[0], -c[0]])
+        return out
+
+    def constant_jacobian(self) -> np.ndarray:
+        A = np.asarray(self.A)
+        n, m = A.shape
+        return np.block([[np.zeros((n, n)), A], [-A.T, np.zeros((m, m))]])
 
     def _t(self, like: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         k = self.constants(like)
@@ -88,16 +116,34 @@ class Bilinear(Game):
         return ((x @ A) * y).sum(1) + x @ b + y @ c  # (B,)
 
     def xi(self, z: Tensor) -> Tensor:
+        if self._scalar is not None:
+            a, b, c = self._scalar
+            if z.shape[0] <= _SMALL_BATCH:  # one tiny matrix product beats several elementwise kernels
+                k = self.constants(z)
+                out = z @ k["rot"]  # (B, 2): (a y, -a x), exactly
+            elif _pairs(z):  # (x + iy)(-ia) = a y - i a x: one complex product, exactly (a y, -a x)
+                out = torch.view_as_real(torch.view_as_complex(z) * complex(0.0, -a))
+            else:  # elementwise: a (B, 2) @ (2, 2) product is slow for long batches
+                out = torch.stack((z[:, 1] * a, z[:, 0] * -a), dim=1)
+            return out if b == 0.0 and c == 0.0 else out + self.constants(z)["shift"]
         x, y = self.split(z)
         A, b, c = self._t(z)
         return torch.cat([y @ A.T + b, -(x @ A) - c], dim=1)  # (B, D)
 
     def xi_x(self, z: Tensor) -> Tensor:
+        if self._scalar is not None:
+            a, b, _ = self._scalar
+            out = z[:, 1:2] * a
+            return out if b == 0.0 else out + b
         _, y = self.split(z)
         A, b, _ = self._t(z)
         return y @ A.T + b
 
     def xi_y(self, z: Tensor) -> Tensor:
+        if self._scalar is not None:
+            a, _, c = self._scalar
+            out = z[:, 0:1] * -a
+            return out if c == 0.0 else out - c
         x, _ = self.split(z)
         A, _, c = self._t(z)
         return -(x @ A) - c
@@ -148,6 +194,9 @@ class BoxBilinear(Game):
 
     def xi_y(self, z: Tensor) -> Tensor:
         return -z[:, 0:1]
+
+    def constant_jacobian(self) -> np.ndarray:
+        return np.array([[0.0, 1.0], [-1.0, 0.0]])
 
     def project(self, z: Tensor) -> Tensor:
         return z.clamp(-self.radius, self.radius)

@@ -8,6 +8,7 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ..errors import InvalidArgument
 from ..game import Game
 from ..params import hparam
 from ..registry import register_game
@@ -63,16 +64,19 @@ class Quadratic(Game):
     def __post_init__(self) -> None:
         for name in ("P", "B", "Q"):
             if getattr(self, name) is not None:
-                object.__setattr__(self, name, _matrix(getattr(self, name)))
+                object.__setattr__(self, name, _matrix(getattr(self, name), f"quadratic: {name}"))
         super().__post_init__()  # scalar checks first: the arrays below need valid numbers
         P, B, Q = (np.asarray(v) for v in self.arrays().values())
         n, m = B.shape
         if n > MAX_DIM or m > MAX_DIM:
-            raise ValueError(f"quadratic: dimensions must be at most {MAX_DIM}, got B {n}×{m}")
+            raise InvalidArgument(f"quadratic: dimensions must be at most {MAX_DIM}, got B {n}×{m}")
         if P.shape != (n, n) or Q.shape != (m, m):
-            raise ValueError(f"quadratic: P must be {n}×{n} and Q {m}×{m} to match B ({n}×{m}); "
+            raise InvalidArgument(f"quadratic: P must be {n}×{n} and Q {m}×{m} to match B ({n}×{m}); "
                              f"got P {P.shape[0]}×{P.shape[1]}, Q {Q.shape[0]}×{Q.shape[1]}")
         object.__setattr__(self, "_dims", (n, m))  # cached: split() runs every step
+        # the scalar game takes an elementwise field
+        object.__setattr__(self, "_scalar", (float(P[0, 0]), float(B[0, 0]), float(Q[0, 0])) if (n, m) == (1, 1)
+                           else None)
 
     def arrays(self) -> dict[str, np.ndarray]:
         P = np.asarray(self.P) if self.P is not None else None
@@ -102,7 +106,14 @@ class Quadratic(Game):
         return 0.5 * ((x @ k["P"]) * x).sum(1) + ((x @ k["B"]) * y).sum(1) - 0.5 * ((y @ k["Q"]) * y).sum(1)
 
     def xi(self, z: Tensor) -> Tensor:
+        if self._scalar is not None:
+            a, b, c = self._scalar
+            x, y = z[:, 0], z[:, 1]
+            return torch.stack((x * a + y * b, y * c - x * b), dim=1)  # (B, 2), the products of xi_x/xi_y
         return torch.cat([self.xi_x(z), self.xi_y(z)], dim=1)
+
+    def constant_jacobian(self) -> np.ndarray:
+        return self.field_matrix()
 
     def xi_x(self, z: Tensor) -> Tensor:
         x, y = self.split(z)

@@ -1,4 +1,4 @@
-"""MNIST sample-quality metrics on the frozen classifier (GAN_METRICS.md §6, §8.2).
+"""MNIST sample-quality metrics on the frozen classifier.
 
 * ``class_hist`` p̂ over the evaluated digits (argmax restricted to them), ``classes_covered``
   (>= 1 sample, the literature's count) and ``classes_well_covered`` (>= 0.2 N/K, strict).
@@ -8,6 +8,8 @@
 * ``fid`` / ``kid`` on the classifier's 128-d features against the training split's statistics.
   Values on these features are **not** comparable with Inception FIDs; always read them next to
   the real-versus-real floor (the held-out split against the same statistics, same N).
+* ``mean_top_prob``: the mean over samples of the classifier's top softmax probability (over all
+  ten classes): how confidently the samples read as digits.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ def class_metrics(probs: torch.Tensor, digits: tuple[int, ...], freqs: torch.Ten
         "label_entropy": float(-(p[nz] * p[nz].log()).sum()),
         "label_tv": float(0.5 * (p - uniform).abs().sum()),
         "hq_frac": float((probs.max(1).values >= 0.9).to(torch.float64).mean()),
+        "mean_top_prob": float(probs.max(1).values.to(torch.float64).mean()),
     }
     if freqs is not None:
         out["rev_kl_true"] = float((p[nz] * (p[nz] / freqs.to(p)[nz]).log()).sum())

@@ -6,12 +6,13 @@ the BCE-with-logits loss, which is the same function and numerically safer). No 
 engine trains players through ``torch.func.functional_call`` with parameters as flat vectors, and
 running-statistics buffers would be hidden state outside the iterate.
 
-* ``mlp``: the Smoothed-GDA repository's pl_bolts "basic GAN" (ALGORITHMS.md §16):
+* ``mlp``: the Smoothed-GDA repository's pl_bolts "basic GAN" (github.com/ojus1/SmoothedGradientDescentAscent):
   G 100 -> 256 -> 512 -> 1024 -> 784, D 784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU 0.2,
   ``F.dropout(0.3)`` after each of D's three hidden layers and **always active** (the repo never
   passes ``training``), so D is a random function even at evaluation time.
-* ``mangoubi``: the 0-1 MNIST nets of Mangoubi et al. (§17): same sizes, dropout 0.3 after D's
-  first two hidden layers only (active whenever D is trained, which is the only time it runs here).
+* ``mangoubi``: the 0-1 MNIST nets of Mangoubi et al. (MNIST_Code.ipynb): same sizes, dropout 0.3 after D's
+  first two hidden layers only, Keras semantics: active in training mode only (D's training steps),
+  off in eval mode (the greedy acceptance test, as Keras ``predict`` runs it).
 * ``tiny``: G latent -> 64 -> 784, D 784 -> 64 -> 1 with always-on dropout: for tests and quick
   demos only.
 * ``dcgan``: a small DCGAN without BatchNorm: G 100 -> 64x7x7 -> 32x14x14 -> 1x28x28 (transposed
@@ -110,7 +111,7 @@ def make_players(arch: str, latent: int = 100) -> tuple[nn.Module, nn.Module]:
     if arch == "mlp":
         return MLPGenerator(latent), MLPDiscriminator(dropout_layers=3, always_dropout=True)
     if arch == "mangoubi":
-        return MLPGenerator(latent), MLPDiscriminator(dropout_layers=2, always_dropout=True)
+        return MLPGenerator(latent), MLPDiscriminator(dropout_layers=2, always_dropout=False)
     if arch == "dcgan":
         return DCGenerator(latent), DCDiscriminator()
     if arch == "tiny":
@@ -127,6 +128,16 @@ def make_generator(arch: str, latent: int = 100) -> nn.Module:
     if arch == "tiny":
         return MLPGenerator(latent, (64,))
     raise ValueError(f"unknown arch {arch!r}; valid choices: {', '.join(ARCHES)}")
+
+
+def to_canonical(images: torch.Tensor, data_range: str) -> torch.Tensor:
+    """Generator outputs in the training data's range -> [-1, 1] (what the classifier and plots expect).
+
+    For ``"01"`` the tanh output below 0 is darker than any training pixel: clamped to 0 first.
+    """
+    if data_range == "01":
+        return images.clamp(0.0, 1.0) * 2.0 - 1.0
+    return images
 
 
 def n_params(module: nn.Module) -> int:

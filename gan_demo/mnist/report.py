@@ -9,7 +9,7 @@ from .shipped import SHIPPED_DIR, list_shipped
 
 
 def digit_switches(ones: list[float], share: float = 0.9) -> int:
-    """Changes of the dominant digit, counting only evaluations where it holds >= ``share`` (GAN_METRICS §8.3)."""
+    """Changes of the dominant digit, counting only evaluations where it holds >= ``share``."""
     dom = [1 if v >= share else 0 for v in ones if v >= share or v <= 1 - share]
     return sum(a != b for a, b in zip(dom, dom[1:]))
 

@@ -1,0 +1,175 @@
+"""The Streamlit side of the cost budget (:mod:`app.compute`): plan, stop, queue and say so.
+
+Every computation a URL or a click starts on the toy-game page goes through here:
+
+* trajectories: the steps are shortened *before* running when the estimate exceeds the budget
+  (:data:`app.compute.TIME_BUDGET_S` CPU seconds per view, all algorithms together); the engine's
+  ``callback`` stops what the estimate missed;
+* basin maps: the grid is coarsened, then the steps shortened, to fit the same budget, and at most
+  :data:`app.compute.LONG_JOBS` run at once in the server (the others wait, then are told the server
+  is busy);
+* a visitor who changes the inputs or leaves stops the computation at once (no cache keeps it).
+
+Whatever was shrunk or stopped is said in one notice on the page.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Optional
+
+import streamlit as st
+
+from . import compute, ui
+from .compute import AlgoConfig, GameConfig
+
+
+def visitor_gone() -> bool:
+    """Whether this session asked for a full rerun (the inputs changed) or was closed, mid-run.
+
+    Streamlit only checks its pending requests when the script calls ``st.*``; a long torch loop
+    does not, so the engine callback polls the request state here. Fragment reruns (the frame
+    scrubber) do not preempt the script, so they do not stop a run either.
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    requests = getattr(ctx, "script_requests", None)
+    state = getattr(getattr(requests, "_state", None), "name", "")
+    if state == "STOP":
+        return True
+    if state == "RERUN":
+        data = getattr(requests, "_rerun_data", None)
+        return not (getattr(data, "fragment_id_queue", None) and not getattr(data, "is_fragment_scoped_rerun", False))
+    return False
+
+
+def stopper(seconds: float = compute.TIME_BUDGET_S) -> compute.Stopper:
+    return compute.Stopper(seconds, gone=visitor_gone)
+
+
+def _cancelled() -> None:
+    st.stop()  # the pending rerun (or the closed session) takes over
+
+
+#: session-state key of the last planned estimates, {"runs": s, "basin": s, "spectrum": s} (tests read it)
+PLANNED = "_planned_seconds"
+
+
+def _record(what: str, seconds: float) -> None:
+    st.session_state.setdefault(PLANNED, {})[what] = float(seconds)
+
+
+def runs(game_cfg: GameConfig, algo_cfgs: list[AlgoConfig], x0: float, y0: float, steps: int,
+         seed: int) -> tuple[list[compute.Run], int]:
+    """Every algorithm's run from one start within the view's budget, and the steps actually asked for.
+
+    The steps are shortened (and the page says so) when the estimate exceeds the budget; use the
+    returned steps for whatever else reruns these runs (the export tab).
+    """
+    fit = compute.affordable_steps(game_cfg, algo_cfgs, 1, steps)
+    if fit < steps:  # a value of the Steps slider (the page offers it elsewhere); the stopper guards the rest
+        fit = max([c for c in ui.STEP_CHOICES if c <= fit], default=min(ui.STEP_CHOICES))
+    _record("runs", compute.estimate(game_cfg, algo_cfgs, 1, fit).seconds)
+    if fit < steps:
+        st.warning(f"Shortened to {fit} steps (asked: {steps}): {len(algo_cfgs)} algorithm(s) at {steps} steps "
+                   f"would take about {compute.estimate(game_cfg, algo_cfgs, 1, steps).seconds:.0f} s, over this "
+                   f"server's budget of {compute.TIME_BUDGET_S:g} s per view.", icon=":material/timer:")
+    stop = stopper()
+    out: list[compute.Run] = []
+    truncated: Optional[int] = None
+    try:
+        for a in algo_cfgs:
+            try:
+                out.append(ui.simulate(game_cfg, a, x0, y0, fit, seed, _stop=stop))
+            except compute.Truncated as cut:
+                out.append(cut.run)
+                truncated = cut.run.stopped_at
+    except compute.Cancelled:
+        _cancelled()
+    if truncated is not None:
+        st.warning(f"This server's time budget ({compute.TIME_BUDGET_S:g} s of a core per view) ran out; "
+                   "the runs marked 'stopped' end early. Fewer algorithms or steps fit.", icon=":material/timer:")
+    return out, fit
+
+
+def basin(game_cfg: GameConfig, algo_cfg: AlgoConfig, n: int, steps: int, seed: int, box: tuple,
+          grid: tuple[int, ...]) -> tuple[compute.Basin, int, int]:
+    """A basin map within the budget: returns it with the grid size and steps actually used.
+
+    Raises:
+        ValueError: when even the coarsest grid does not fit, or the run hit the budget.
+        compute.Busy: when every long-computation slot stayed taken.
+
+    """
+    n2, steps2, note = compute.plan_basin(game_cfg, algo_cfg, n, steps, grid)
+    _record("basin", compute.estimate(game_cfg, [algo_cfg], n2 * n2, steps2).seconds)
+    if note:
+        st.warning(note, icon=":material/timer:")
+    stop = stopper()
+    try:
+        return ui.basin(game_cfg, algo_cfg, n2, steps2, seed, box, _stop=stop), n2, steps2
+    except compute.Cancelled:
+        _cancelled()
+        raise  # unreachable: st.stop() raises
+
+
+#: with this environment variable set to a file path, every script run appends one line to it:
+#: ``<unix time> <page> <wall seconds> <cpu seconds of the script thread>`` (bench/load.py reads it)
+TIMING_ENV = "SADDLE_TIMING_LOG"
+_TIMING_LOCK = threading.Lock()
+
+
+@contextmanager
+def timed_run(page: str) -> Iterator[None]:
+    """Log the server-side time of one script run (a no-op unless ``SADDLE_TIMING_LOG`` is set)."""
+    path = os.environ.get(TIMING_ENV)
+    if not path:
+        yield
+        return
+    t0, c0 = time.perf_counter(), time.thread_time()
+    try:
+        yield
+    finally:
+        line = f"{time.time():.3f} {page or 'main'} {time.perf_counter() - t0:.4f} {time.thread_time() - c0:.4f}\n"
+        with _TIMING_LOCK, open(path, "a", encoding="utf-8") as f:
+            f.write(line)
+
+
+class Ledger:
+    """A page view's share of the budget for computations without a step loop (spectrum sweeps).
+
+    :meth:`allow` admits a computation if its estimate fits what is left, and otherwise says on the
+    page what was skipped (one notice per view, listing them).
+    """
+
+    def __init__(self, seconds: float = compute.TIME_BUDGET_S) -> None:
+        self.total = seconds
+        self.left = seconds
+        self.skipped: list[str] = []
+        self._notice = st.empty()
+
+    def allow(self, seconds: float, what: str) -> bool:
+        if seconds <= self.left:
+            self.left -= seconds
+            _record("spectrum", self.spent)
+            return True
+        self.skipped.append(f"{what} (about {seconds:.0f} s)")
+        self._notice.warning("Skipped to stay within this server's budget of "
+                             f"{compute.TIME_BUDGET_S:g} s per view: " + "; ".join(self.skipped) + ".",
+                             icon=":material/timer:")
+        return False
+
+    @property
+    def spent(self) -> float:
+        return self.total - self.left
+
+    def spectrum(self, game_cfg: GameConfig, algo_cfg: AlgoConfig, points: int, what: str) -> bool:
+        return self.allow(compute.estimate_spectrum(game_cfg, algo_cfg, points), what)
+
+
+__all__ = ["runs", "basin", "stopper", "visitor_gone", "Ledger", "timed_run"]

@@ -1,0 +1,274 @@
+"""Load test (not a test suite): N headless Chromium sessions against one ``streamlit run app/main.py``.
+
+Each session does what a student does on the toy-game page: open the page, then in a loop move a
+slider (a rerun), press the chart's Play button, and think for a few seconds; now and then it
+reloads the page. The script prints the server's memory (RSS) before, during and after, the
+server's own rerun time (from the timing log the app writes when ``SADDLE_TIMING_LOG`` is set,
+see app/guard.py) and the end-to-end latency each browser saw, as percentiles, plus every error
+a session saw (exception boxes, timeouts).
+
+    python bench/load.py --sessions 20 --duration 300
+
+The browsers run on the same machine as the server, so end-to-end times include the CPU they take
+from it; the server-side times are the ones to compare with a real classroom (browsers on the
+students' laptops). Needs ``playwright`` (Python) and a Chromium (``/usr/bin/chromium`` on Debian).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+CHART = '[data-testid="stPlotlyChart"] .main-svg'
+#: counts finished script runs in the page (state goes running -> notRunning), so a rerun can be awaited
+WATCH = """
+() => {
+  if (window.__saddleRuns !== undefined) return;
+  window.__saddleRuns = 0;
+  const app = document.querySelector('[data-testid="stApp"]');
+  let last = app.getAttribute('data-test-script-state');
+  new MutationObserver(() => {
+    const now = app.getAttribute('data-test-script-state');
+    if (now === 'notRunning' && last !== 'notRunning') window.__saddleRuns += 1;
+    last = now;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}
+"""
+
+
+@dataclass
+class Stats:
+    first_ready: list[float] = field(default_factory=list)  # script finished in the page (server + socket)
+    first_load: list[float] = field(default_factory=list)  # ... and the chart drawn (browser)
+    rerun: list[float] = field(default_factory=list)
+    play: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    actions: int = 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, MB (from /proc)."""
+    total = 0
+    pids = [pid]
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(k) for k in kids]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
+
+
+def summary(name: str, values: list[float]) -> str:
+    if not values:
+        return f"{name:<28} (none)"
+    return (f"{name:<28} n={len(values):<5} median {statistics.median(values):7.2f} s   p90 {pct(values, 90):7.2f} s   "
+            f"p95 {pct(values, 95):7.2f} s   max {max(values):7.2f} s")
+
+
+async def session(i: int, browser, url: str, end: float, stats: Stats, think: tuple[float, float],
+                  timeout_ms: int) -> None:
+    rng = random.Random(i)
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await ctx.new_page()
+    try:
+        t0 = time.perf_counter()
+        await page.goto(url, timeout=timeout_ms)
+        await page.wait_for_selector('[data-testid="stSidebar"]', timeout=timeout_ms)
+        await page.wait_for_selector(DONE, timeout=timeout_ms)
+        stats.first_ready.append(time.perf_counter() - t0)
+        await page.wait_for_selector(CHART, timeout=timeout_ms)
+        stats.first_load.append(time.perf_counter() - t0)
+        await page.evaluate(WATCH)
+        direction = "ArrowRight"
+        while time.perf_counter() < end:
+            # move a slider: the first one in the sidebar (animation frames / steps / a hyperparameter)
+            runs = await page.evaluate("window.__saddleRuns")
+            slider = page.get_by_role("slider").nth(rng.randrange(3))
+            await slider.focus()
+            t = time.perf_counter()
+            await page.keyboard.press(direction)
+            direction = "ArrowLeft" if direction == "ArrowRight" else "ArrowRight"
+            await page.wait_for_function(f"window.__saddleRuns > {runs}", timeout=timeout_ms)
+            await page.wait_for_selector(DONE, timeout=timeout_ms)
+            await page.wait_for_selector(CHART, timeout=timeout_ms)
+            stats.rerun.append(time.perf_counter() - t)
+            stats.actions += 1
+            if await page.locator('[data-testid="stException"]').count():
+                stats.errors.append(f"session {i}: exception box")
+            # press Play on the trajectory chart
+            play = page.locator('[data-testid="stPlotlyChart"] .updatemenu-button').first
+            if await play.count():
+                t = time.perf_counter()
+                await play.click(timeout=timeout_ms)
+                stats.play.append(time.perf_counter() - t)
+            await asyncio.sleep(rng.uniform(*think))
+            if rng.random() < 0.1:  # someone reloads the page
+                t = time.perf_counter()
+                await page.reload(timeout=timeout_ms)
+                await page.wait_for_selector(DONE, timeout=timeout_ms)
+                await page.wait_for_selector(CHART, timeout=timeout_ms)
+                stats.first_load.append(time.perf_counter() - t)
+                await page.evaluate(WATCH)
+    except Exception as err:  # noqa: BLE001 - a load test reports what each session hit and goes on
+        stats.errors.append(f"session {i}: {type(err).__name__}: {str(err).splitlines()[0][:160]}")
+    finally:
+        await ctx.close()
+
+
+async def drive(url: str, n: int, duration: float, stagger: float, think: tuple[float, float], chromium: str,
+                timeout_ms: int) -> Stats:
+    from playwright.async_api import async_playwright
+
+    stats = Stats()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
+        end = time.perf_counter() + duration
+        tasks = []
+        for i in range(n):
+            tasks.append(asyncio.create_task(session(i, browser, url, end, stats, think, timeout_ms)))
+            await asyncio.sleep(stagger)
+        await asyncio.gather(*tasks)
+        await browser.close()
+    return stats
+
+
+def read_timing(path: Path, since: float, until: float) -> tuple[list[float], list[float]]:
+    wall, cpu = [], []
+    if not path.exists():
+        return wall, cpu
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 4 and since <= float(parts[0]) <= until:
+            wall.append(float(parts[2]))
+            cpu.append(float(parts[3]))
+    return wall, cpu
+
+
+def positive(kind: type):
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
+        if not v > 0 or v != v or v == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return v
+    return parse
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python bench/load.py", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sessions", type=positive(int), default=20)
+    ap.add_argument("--duration", type=positive(float), default=300.0, help="seconds of driving")
+    ap.add_argument("--stagger", type=float, default=0.5, help="seconds between session starts")
+    ap.add_argument("--think", type=positive(float), nargs=2, default=(2.0, 6.0), metavar=("MIN", "MAX"))
+    ap.add_argument("--timeout", type=positive(float), default=180.0, help="seconds before an action counts as failed")
+    ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    ap.add_argument("--path", default="/", help="page and query string to open, e.g. '/?steps=300'")
+    args = ap.parse_args(argv)
+    if not Path(args.chromium).exists():
+        print(f"python bench/load.py: error: no Chromium at {args.chromium} (--chromium)", file=sys.stderr)
+        return 2
+
+    port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="saddle-load-")) / "timing.log"
+    env = {**os.environ, "SADDLE_TIMING_LOG": str(log), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+           "MKL_NUM_THREADS": os.environ.get("MKL_NUM_THREADS", "1")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.headless", "true", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            print("python bench/load.py: error: the server did not become healthy in 60 s", file=sys.stderr)
+            return 1
+        rss_before = rss_mb(server.pid)
+        samples: list[float] = []
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(1.0):
+                samples.append(rss_mb(server.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        t_start = time.time()
+        stats = asyncio.run(drive(f"http://127.0.0.1:{port}{args.path}", args.sessions, args.duration, args.stagger,
+                                  tuple(args.think), args.chromium, int(args.timeout * 1000)))
+        t_end = time.time()
+        time.sleep(15)  # sessions closed: let the server drop them
+        stop.set()
+        sampler.join()
+        rss_after = rss_mb(server.pid)
+        wall, cpu = read_timing(log, t_start, t_end)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+    n_cpu = os.cpu_count()
+    print(f"load: {args.sessions} Chromium sessions for {args.duration:g} s against one server "
+          f"({n_cpu} CPUs, browsers on the same machine), think time {args.think[0]:g}-{args.think[1]:g} s")
+    print(f"server RSS: before {rss_before:.0f} MB, during median {statistics.median(samples or [0]):.0f} MB / "
+          f"max {max(samples or [0]):.0f} MB, after (15 s idle) {rss_after:.0f} MB")
+    print(summary("server rerun wall (log)", wall))
+    print(summary("server rerun CPU (log)", cpu))
+    print(summary("first load: script done", stats.first_ready))
+    print(summary("first load: chart drawn", stats.first_load))
+    print(summary("slider rerun (end to end)", stats.rerun))
+    print(summary("Play click (end to end)", stats.play))
+    print(f"actions: {stats.actions} slider moves; sessions with errors: "
+          f"{len({e.split(':')[0] for e in stats.errors})} of {args.sessions}")
+    for e in stats.errors[:20]:
+        print("  " + e)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
