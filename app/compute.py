@@ -65,7 +65,10 @@ def algo_label(cfg: AlgoConfig) -> str:
     if lr is None and isinstance(kw.get("base_kwargs"), tuple):
         lr = dict(kw["base_kwargs"]).get("lr")
     base = f"[{kw['base']}]" if "base" in kw else ""
-    return f"{name}{base} (η={lr:g})" if isinstance(lr, (int, float)) else f"{name}{base}"
+    if not isinstance(lr, (int, float)):
+        return f"{name}{base}"
+    sched = kw.get("schedule")
+    return f"{name}{base} (η={lr:g}" + (f", {sched})" if sched not in (None, "constant") else ")")
 
 
 @dataclass

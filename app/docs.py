@@ -53,11 +53,11 @@ def doc_markdown(cls: type) -> str:
 
 
 #: where one paper ends and the next begins: after "." or ";" comes an author surname and a comma
-_NEXT_PAPER = re.compile(r"(?<=[.;])\s+(?=[A-ZÀ-Ý][\w'\-]+(?: [A-Z][\w'\-]+)?,\s)")
+_NEXT_PAPER = re.compile(r"(?<=[.;])\s+(?=[A-ZÀ-Ý][\w'\-]+(?: [A-Z][\w'\-]+)?(?:,\s| et al\.))")
 
 
 def split_references(text: str) -> list[str]:
-    """One entry per paper from a References section joined into one line.
+    """One entry per paper from a References section joined into one line (authors "Surname," or "Surname et al.").
 
     ``"Korpelevich, "…", 1976. Gidel, Berard, …, ICLR 2019."`` -> two entries; a trailing ``code: …``
     note stays with its paper.

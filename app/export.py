@@ -1,6 +1,6 @@
 """GIF / MP4 / PNG export of animations, in the app (one click) and from the command line.
 
-The pipeline (measured in ECOSYSTEM.md §4): matplotlib Agg with **blitting** draws the static
+The pipeline (measured in docs/stack.md §4): matplotlib Agg with **blitting** draws the static
 background once and only the moving artists per frame; frames are quantised with **one shared
 palette** built from a montage of the first, middle and last frames, so Pillow's GIF writer stores
 only changed rectangles. 200 frames at 480×480 take about a second and a few hundred kB.
@@ -206,9 +206,13 @@ class ToyAnimation:
         It draws the contour of f, the flow, the equilibrium, and each algorithm's path growing frame by frame
         (``diverged at step k`` shown where it happens).
         """
+        from .formula_view import game_title, with_star
+
         runs = self.runs()
         field = compute.field_grid(self.game_cfg, n=120, m=15, box=self.box)
-        title = self.title or f"{self.game_cfg[0]}: " + " vs ".join(r.name for r in runs)
+        field, _ = with_star(field, self.game_cfg, self.x0, self.y0)  # typed games: Newton from the start
+        # a typed game is named by its formula (a shared GIF says which game it shows)
+        title = self.title or f"{game_title(self.game_cfg)}: " + " vs ".join(r.name for r in runs)
         return functools.partial(_toy_setup, field=field, runs=runs, n_frames=n_frames, lecture=self.lecture,
                                  title=title)
 

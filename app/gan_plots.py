@@ -145,6 +145,7 @@ def view_gif(arms: dict, real: np.ndarray, box: tuple, centres: np.ndarray, *, t
     steps = [common[i] for i in pick]
     by_step = [{s.step: s for s in snaps} for snaps in arms.values()]
     frames = np.stack([[b[t].samples for b in by_step] for t in steps])  # (T, P, m, 2)
+    heat = heat and all(b[t].heat is not None for b in by_step for t in steps)  # CLI runs have no D grid
     heats = np.stack([[b[t].heat for b in by_step] for t in steps]) if heat else None  # (T, P, H, H)
     return scatter_gif(real, frames, titles=[f"iteration {t}" for t in steps], panel_titles=list(arms), box=box,
                        heats=heats, centres=centres, suptitle=title, colors=[color(i) for i in range(len(arms))])

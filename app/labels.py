@@ -19,7 +19,7 @@ from .compute import AlgoConfig, algo_label
 SYMBOLS = {"lr": "η", "lr_x": "η_x", "lr_y": "η_y", "beta": "β", "gamma": "γ", "lam": "λ", "alpha": "α",
            "p": "p", "k": "k", "tau": "τ"}
 #: how a choice is written (update orders are the usual source of twins)
-WORDS = {"sim": "simultaneous", "x_first": "alternating", "y_first": "alternating, y first"}
+WORDS = {"simultaneous": "simultaneous", "x_first": "alternating", "y_first": "alternating, y first"}
 
 
 def _value(v: Any) -> str:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import streamlit as st
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ on the path, not the repo root
-    sys.path.insert(0, str(ROOT))
-from dynamics.threads import configure_threads  # noqa: E402
+from dynamics.threads import configure_threads  # the project is installed (`-e .` in requirements.txt)
 
 configure_threads()  # one torch thread unless SADDLE_TORCH_THREADS says otherwise (dynamics/threads.py)
 

@@ -38,7 +38,7 @@ class Style:
 
     @staticmethod
     def of(lecture: bool) -> Style:
-        return Style(font=20, line=4.5, marker=13, height=520) if lecture else Style(height=600)
+        return Style(font=20, line=4.5, marker=13, height=500) if lecture else Style(height=600)
 
 
 def color(i: int) -> str:
@@ -126,7 +126,8 @@ def _axes(fig: go.Figure, field: FieldGrid, style: Style, title: str = "") -> No
     )
     fig.layout.xaxis.update(range=[x_lo, x_hi], title_text="x (min player)" if field.planar else "x₁ (min player)",
                             constrain="domain", showgrid=False, zeroline=False, mirror=True, showline=True,
-                            linecolor="#444", ticks="outside")
+                            linecolor="#444", ticks="outside",
+                            constraintoward="right")  # a square plot hugs its colour bar on the right
     square = 0.5 <= (y_hi - y_lo) / max(x_hi - x_lo, 1e-12) <= 2.0  # equal aspect unless the box is lopsided
     fig.layout.yaxis.update(range=[y_lo, y_hi], title_text="y (max player)" if field.planar else "y₁ (max player)",
                             scaleanchor="x" if square else None, scaleratio=1, constrain="domain", showgrid=False,
@@ -348,11 +349,13 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
 
     The static figure shows the whole paths (so a screenshot tells the story). Play replays them
     frame by frame; Pause, the step slider and the ↺ / ◀ / ▶ step buttons move through the frames.
-    Frames touch only scatter traces (paths, heads, exit arrows, cursors): the landscape is a layout
-    image and never part of a frame, so it stays through any sequence of Play, Pause, scrubbing and
-    clicks. Each path is split into chunks of about √n vertices whose full data is sent once; a
-    frame only switches chunks on or off (opacity) and sends the unfinished chunk, so the payload grows like
-    frames·√n instead of frames·n. Paths are clipped to the box with an arrow where they leave it.
+    Frames change only scatter traces (paths, heads, exit arrows, cursors); every other trace gets
+    an empty update (a trace a transition skips loses its SVG node), and f itself is a layout image,
+    which transitions never touch. So the landscape stays through any sequence of Play, Pause,
+    scrubbing and clicks. Each path is split into chunks of about 2.5·√n vertices whose full data is
+    sent once; a frame only switches chunks on or off (opacity) and sends the unfinished chunk, so
+    the payload grows like frames·√n instead of frames·n. Paths are clipped to the box with an arrow
+    where they leave it.
     ``click_grid`` > 0 adds an invisible n×n grid of clickable points (clicking one sets the start).
     """
     style = Style.of(lecture)
@@ -370,7 +373,7 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
     if panels and lecture:
         # projector layout: the plot left; buttons, legend and one metric panel right of it
         fig = make_subplots(rows=2, cols=2, specs=[[{"rowspan": 2}, None], [None, {}]], column_widths=[0.56, 0.44],
-                            row_heights=[0.5, 0.5], horizontal_spacing=0.14, vertical_spacing=0.14,
+                            row_heights=[0.56, 0.44], horizontal_spacing=0.16, vertical_spacing=0.14,
                             subplot_titles=["", panels[0][2]])
         main_dom = 0.56 - 0.07
     elif panels:
@@ -532,7 +535,7 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
         right = main_dom + 0.12
         menus = [dict(menu, x=right, y=1.0, pad=dict(t=0, r=4), buttons=play_buttons + speed_buttons),
                  dict(menu, x=right, y=1.0, pad=dict(t=style.font * 2 + 20, r=4), buttons=step_buttons)]
-        legend = dict(orientation="v", x=right, xanchor="left", y=1.0 - (style.font * 4 + 50) / style.height,
+        legend = dict(orientation="v", x=right, xanchor="left", y=1.0 - (style.font * 4 + 64) / style.height,
                       yanchor="top", font=dict(size=style.font), bgcolor="rgba(255,255,255,0)")
         slider_pad, bottom_margin, top_margin = tick_band, tick_band + style.font * 2 + 40, 12
     else:

@@ -249,6 +249,7 @@ def game_controls(lecture: bool, container: Any = None) -> GameConfig:
     game = c.selectbox("Game", names, index=names.index(default), key="game", bind=widgets.BIND,
                        help="The objective f(x, y): x minimises, y maximises.")
     cls = dynamics.GAMES[game]
+    widgets.example_picker(game, cls, c)  # presets: the typed game's examples, the literature's parameters
     params = widgets.hparam_widgets(game, dynamics.hparams(cls), lecture=lecture, container=c)
     return (game, compute.items(params))
 
@@ -290,7 +291,7 @@ def algorithm_controls(lecture: bool, container: Any = None, *, max_algorithms: 
                 lr_hps = [hp for hp in own if hp.name == "lr"]
                 params.update(widgets.hparam_widgets(slot, lr_hps, lecture=lecture, container=lr_cols[i],
                                                      extra_values=scenes.log_values(name),
-                                                     labels={"lr": f"η · {slot_label(slot)}"}))
+                                                     labels={"lr": f"η · {slot.replace(COPY, ' #2')}"}))
                 own = [hp for hp in own if hp.name != "lr"]
             params.update(widgets.hparam_widgets(slot, own, lecture=lecture, extra_values=scenes.log_values(name)))
             # lr is the legend's label: keep it in the config even at its default
@@ -318,7 +319,7 @@ def start_controls(lecture: bool, container: Any = None) -> tuple[float, float, 
 
 
 # ---- cached computations (keyed by plain configs) ---------------------------------------------
-# sized and evicted: a Run of 2000 steps is ~0.1 MB, a basin map ~0.1 MB (budgets: app/guard.py)
+# sized and evicted: entry caps and a ttl (the budgets of what they compute: app/guard.py)
 @st.cache_data(max_entries=512, ttl="2h", show_spinner=False)
 def simulate(game_cfg: GameConfig, algo_cfg: AlgoConfig, x0: float, y0: float, steps: int, seed: int,
              _stop: Optional[compute.Stopper] = None) -> compute.Run:

@@ -20,7 +20,7 @@ from typing import Any, Optional
 import streamlit as st
 
 import dynamics
-from dynamics import cli
+from dynamics import cli, formula
 
 BIND = "query-params"
 #: mantissas of the log-scale grid: 1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8 per decade
@@ -176,7 +176,11 @@ def hparam_widgets(owner: str, hps: list[dynamics.HParam], *, lecture: bool = Fa
             enabled = container.checkbox(f"set {hp.name}", key=ok, help=hp.help, bind=BIND, value=False)
             if not enabled:
                 continue
-        if hp.kind == "bool":
+        if hp.kind == "formula":
+            v = formula_input(owner, hp, label, container)
+            if v is None:
+                continue
+        elif hp.kind == "bool":
             k = key(owner, hp.name)
             v = container.checkbox(label, key=k, help=hp.help, bind=BIND, value=bool(hp.default))
         elif hp.kind == "choice":
@@ -191,6 +195,52 @@ def hparam_widgets(owner: str, hps: list[dynamics.HParam], *, lecture: bool = Fa
         if hp.optional or v != hp.default:
             out[hp.name] = v
     return out
+
+
+def formula_input(owner: str, hp: dynamics.HParam, label: str, container: Any) -> Optional[str]:
+    """A text box for a formula, checked by the safe parser on every change (never ``eval``).
+
+    Returns the text when it parses, else ``None`` after drawing the parser's message with the
+    caret under the offending token (the game keeps its previous default until the text is fixed).
+    """
+    k = key(owner, hp.name)
+    text = container.text_input(label, key=k, help=f"{hp.help}. {FORMULA_HELP}", bind=BIND,
+                                max_chars=formula.MAX_LENGTH, value=hp.default or "")
+    if hp.optional and not text.strip():
+        return None  # an optional formula left empty keeps its default (g: the zero-sum -f)
+    try:
+        formula.parse(text)
+    except formula.FormulaError as err:
+        shown = str(err).split("\n", 1)[1] if "\n" in str(err) else text
+        container.error(f"**{hp.name}: {err.reason}** (column {err.column + 1}); using the default until it "
+                        f"parses.\n```text\n{shown}\n```")
+        return None
+    return text
+
+
+def example_picker(owner: str, cls: type, container: Any = None) -> None:
+    """A selectbox of a game's presets (the examples of typed games); picking one writes its
+    parameters into the widgets, which carry them into the URL.
+    """
+    presets: dict[str, dict[str, Any]] = getattr(cls, "presets", {}) or {}
+    if not presets:
+        return
+    container = container or st
+    k = f"{owner}._example"
+
+    def load() -> None:
+        name = st.session_state.get(k)
+        if name in presets:
+            for kk, v in scene_state(owner, dict(presets[name]), dynamics.hparams(cls)).items():
+                st.session_state[kk] = v
+
+    container.selectbox("Example", list(presets), key=k, index=None, placeholder="Pick an example…",
+                        format_func=lambda n: n.replace("_", " "), on_change=load,
+                        help="Loads a named parameter set of this game into the fields below.")
+
+
+FORMULA_HELP = ("Numbers, x and y (or x1, x2, … / y1, y2, …), + - * / and ** with a number as exponent, pi, e, "
+                "and exp log sin cos tanh sqrt abs sigmoid softplus min max; e.g. (1 + x**2)*(100 - y**2)")
 
 
 def scene_state(owner: str, params: dict[str, Any], hps: list[dynamics.HParam]) -> dict[str, Any]:
@@ -213,4 +263,5 @@ def scene_state(owner: str, params: dict[str, Any], hps: list[dynamics.HParam]) 
     return state
 
 
-__all__ = ["hparam_widgets", "scene_state", "parse_array", "log_grid", "linear_step", "key", "on_key", "BIND"]
+__all__ = ["hparam_widgets", "scene_state", "formula_input", "example_picker", "parse_array", "log_grid",
+           "linear_step", "key", "on_key", "BIND"]

@@ -7,12 +7,10 @@ Prints seconds; the target is a warm rerun <= 1 s (the issue's "loads in <= 1 s 
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 

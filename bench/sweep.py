@@ -18,14 +18,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gan_demo import sweep  # noqa: E402
+from gan_demo import sweep
 
 
 def _warm() -> int:

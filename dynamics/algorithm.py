@@ -167,7 +167,8 @@ class GradientAlgorithm(Algorithm):
                                    help="η_x, the min player's step size (default: lr)")
     lr_y: Optional[float] = hparam(None, low=1e-6, high=10.0, log=True, optional=True, advanced=True,
                                    help="η_y, the max player's step size (default: lr)")
-    schedule: str = hparam("constant", choices=SCHEDULES, advanced=True,
+    # not advanced: lecture mode must keep a scene's schedule (constant against diminishing steps)
+    schedule: str = hparam("constant", choices=SCHEDULES,
                            help="step-size schedule η_t: constant, η/√(t+1), η/(t+1), η·decayᵗ, "
                            "η·decay^⌊t/decay_every⌋")
     decay: float = hparam(0.9, low=1e-6, high=1.0, advanced=True,

@@ -191,6 +191,10 @@ def parse_value(hp: HParam, text: str, name: Optional[str] = None) -> Any:
     if hp.kind == "bool":
         return parse_bool(text, label)
     if hp.kind == "choice":
+        if "simultaneous" in hp.choices:  # an update order: old spellings through the one alias table
+            from .updates import canonical_order
+
+            text = canonical_order(str(text).strip())
         return parse_choice(text, hp.choices, label)
     if hp.kind in ("vector", "matrix"):
         return parse_array(text, hp.kind, label)
@@ -202,6 +206,11 @@ def parse_value(hp: HParam, text: str, name: Optional[str] = None) -> Any:
         except FormulaError as err:
             raise UsageError(f"{label}: {err.reason} (column {err.column + 1} of {text[:60]!r})") from None
         return text
+    if hp.kind == "formula":  # text for dynamics.formula's whitelist parser (the game checks it)
+        s = str(text)
+        if len(s) > MAX_ARRAY_CHARS:
+            raise UsageError(f"{label}: at most {MAX_ARRAY_CHARS} characters, got {len(s)}")
+        return s
     if hp.kind == "algorithm":
         from .registry import ALGORITHMS
 

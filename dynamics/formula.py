@@ -129,6 +129,7 @@ class Formula:
     dim_y: int
     vector_x: bool
     vector_y: bool
+    size: int  # tree nodes (numbers, names, operators, calls): the cost of one evaluation
     _fn: Compiled
 
     def __call__(self, x: Tensor, y: Tensor) -> Tensor:
@@ -136,6 +137,11 @@ class Formula:
         if isinstance(out, torch.Tensor):
             return out.expand(x.shape[0]) if out.ndim == 0 else out
         return torch.full((x.shape[0],), float(out), dtype=x.dtype, device=x.device)  # a constant formula
+
+
+def _short(token: str, limit: int = 24) -> str:
+    """A user's token for a message, cut so that a message never echoes a huge input."""
+    return token if len(token) <= limit else token[: limit - 1] + "…"
 
 
 def _variable(name: str) -> tuple[str, int, bool] | None:
@@ -216,13 +222,13 @@ class _Compiler:
         if var is None:
             if n in FUNCTIONS or n in VARIADIC:
                 raise self.fail(f"'{n}' is a function: write {n}(...)", node)
-            raise self.fail(f"unknown name '{n}': use x, y (or x1, x2, … and y1, y2, …), pi, e", node)
+            raise self.fail(f"unknown name '{_short(n)}': use x, y (or x1, x2, … and y1, y2, …), pi, e", node)
         player, index, vector = var
         if index >= MAX_DIM:
-            raise self.fail(f"'{n}': at most {MAX_DIM} coordinates per player", node)
+            raise self.fail(f"'{_short(n)}': at most {MAX_DIM} coordinates per player", node)
         seen = self.style.setdefault(player, (vector, n))
         if seen[0] != vector:
-            raise self.fail(f"'{n}' mixes styles with '{seen[1]}': use either {player} or "
+            raise self.fail(f"'{_short(n)}' mixes styles with '{_short(seen[1])}': use either {player} or "
                             f"{player}1, {player}2, … for one player", node)
         self.used[player].add(index)
         self.names.add(n)
@@ -293,7 +299,7 @@ class _Compiler:
             raise self.fail("only the listed functions can be called, e.g. exp(x)", node.func)
         fname = node.func.id
         if fname not in FUNCTIONS and fname not in VARIADIC:
-            raise self.fail(f"unknown function '{fname}': use one of "
+            raise self.fail(f"unknown function '{_short(fname)}': use one of "
                             f"{', '.join(sorted([*FUNCTIONS, *VARIADIC]))}", node.func)
         if node.keywords:
             raise self.fail(f"{fname}() takes no keyword arguments", node.keywords[0].value)
@@ -389,7 +395,7 @@ def parse(text: str) -> Formula:
     vx = comp.style.get("x", (False, ""))[0]
     vy = comp.style.get("y", (False, ""))[0]
     return Formula(text=text, names=frozenset(comp.names), dim_x=dim("x"), dim_y=dim("y"),
-                   vector_x=vx, vector_y=vy, _fn=fn)
+                   vector_x=vx, vector_y=vy, size=comp.nodes, _fn=fn)
 
 
 __all__ = ["FormulaError", "Formula", "parse", "FUNCTIONS", "VARIADIC", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH",

@@ -22,6 +22,7 @@ import torch
 
 from . import autodiff
 from .params import validate, values
+from .torch_internals import outside_func_transforms
 from .types import Tensor
 
 Box = tuple[tuple[float, float], tuple[float, float]]
@@ -106,7 +107,7 @@ class Game:
         key = ("H", like.dtype, like.device)
         if key not in cache:
             H = self.constant_jacobian()
-            with torch._C._DisableFuncTorch():
+            with outside_func_transforms():
                 cache[key] = None if H is None else torch.as_tensor(H, dtype=like.dtype, device=like.device)
         return cache[key]
 
@@ -166,7 +167,7 @@ class Game:
         if key not in cache:
             # created outside any torch.func transform: a constant made inside grad/vjp would be
             # wrapped at that transform's level and must not outlive it in the cache
-            with torch._C._DisableFuncTorch():
+            with outside_func_transforms():
                 cache[key] = {k: torch.as_tensor(v, dtype=like.dtype, device=like.device)
                               for k, v in self.arrays().items()}
         return cache[key]

@@ -155,7 +155,7 @@ def validate(obj: Any, owner: str) -> None:
             continue
         if hp.kind == "bool":
             if not isinstance(v, bool):
-                raise InvalidType(f"{owner}: {hp.name} must be True or False, got {v!r:.60}")
+                raise InvalidType(f"{owner}: {hp.name} must be a bool (True or False), got {v!r:.60}")
             continue
         if hp.kind in ("vector", "matrix"):
             continue  # shapes and finiteness: the owner's __post_init__

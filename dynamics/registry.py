@@ -113,6 +113,10 @@ def make_algorithm(name: str, **kwargs: Any) -> Any:
     if base_kwargs is not None and not isinstance(base_kwargs, dict):
         raise InvalidType(f"base_kwargs must be a dict, got {type(base_kwargs).__name__}")
     _check_kwargs(cls, "algorithm", name, kwargs)
+    if "order" in kwargs:  # old spellings in saved configs, URLs and command lines (one alias table)
+        from .updates import canonical_order
+
+        kwargs["order"] = canonical_order(kwargs["order"])
     return _construct(cls, "algorithm", name, kwargs)
 
 

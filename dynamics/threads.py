@@ -1,20 +1,18 @@
 """The torch CPU thread policy of the app and every CLI: one intra-op thread unless asked otherwise.
 
-Why one: the networks here are small (the 2D GAN's 2×64 MLPs, a few thousand parameters), so an
+Why one: the networks here are small (the 2D GAN's 2×64 MLPs, about 10,000 parameters), so an
 operation takes microseconds and a second OpenMP thread costs more in hand-off than it saves. When
 the cores are busy (a lecture server with several students, a machine running other jobs) the
-idle OpenMP thread spins waiting for work that a descheduled sibling holds up. Measured on a 2-core
-machine with the 2D GAN page's default comparison (Adam-GDA and greedy min-max, 300 steps each):
+waiting OpenMP thread spins while its partner is descheduled. Measured on a 2-core machine with the
+2D GAN page's default comparison (Adam-GDA and greedy min-max together), wall seconds:
 
-=====================================  ===================  ====================
-condition                               1 thread            2 threads
-=====================================  ===================  ====================
-other helpers' jobs only (load ≈ 1)     1.24 s wall          18.6 s wall
-3 busy ``while True`` processes (150)   1.80 s wall          21.3 s wall
-=====================================  ===================  ====================
+- nearly quiet, 300 steps: 1.24 s with 1 thread, 18.6 s with 2;
+- with 3 busy ``while True`` processes, 150 steps: 1.80 s with 1 thread, 21.3 s with 2;
+- under a load average of about 25, 150 steps: 8.8 s with 1 thread, over 300 s with 2 (killed).
 
-(``bench/gan.py`` reprints these numbers; gan_demo/README.md has the full table.) Large batched
-runs on a quiet many-core machine can ask for more with ``SADDLE_TORCH_THREADS`` or ``--threads``.
+(``python bench/gan.py --sections 2`` remeasures this; gan_demo/README.md has the table.) Large
+batched runs on a quiet many-core machine can ask for more with ``SADDLE_TORCH_THREADS`` or a CLI's
+``--threads``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""2D Gaussian mixtures of the mode-collapse literature (GAN_METRICS.md §1, §8.1).
+"""2D Gaussian mixtures of the mode-collapse literature (docs/metrics.md §1).
 
 Defaults are the pinned literature settings: ``ring8`` radius 1, σ 0.01 (PacGAN, Numerics of GANs);
 ``grid25`` {-4,-2,0,2,4}², σ 0.05 (PacGAN, VEEGAN); ``four4`` the Mangoubi–Sachdeva–Vishnoi

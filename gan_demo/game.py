@@ -57,6 +57,7 @@ from torch.func import functional_call, vmap
 from dynamics.autodiff import needs_graph
 from dynamics.game import Game
 from dynamics.params import hparam
+from dynamics.torch_internals import in_func_transform, outside_func_transforms
 from dynamics.types import Tensor
 
 from .models import MLP, Discriminator
@@ -140,15 +141,6 @@ def run_plan(plan: tuple[tuple[PlanStep, ...], bool], params: dict[str, Tensor],
 def _flat(grads: Sequence[Tensor], rows: int) -> Tensor:
     """Per-parameter gradients [(S, ...)] -> one (S, P) row-major flat gradient (layout order)."""
     return grads[0].reshape(rows, -1) if len(grads) == 1 else torch.cat([g.reshape(rows, -1) for g in grads], 1)
-
-
-def in_func_transform() -> bool:
-    """Whether a ``torch.func`` transform (grad, jvp, vjp, vmap) is active around this call.
-
-    Plain ``torch.autograd.grad`` must not run inside one; the game then takes the
-    ``torch.func`` route so that the engine's transforms compose through it.
-    """
-    return torch._C._functorch.peek_interpreter_stack() is not None
 
 
 # ---- flat parameters <-> modules ------------------------------------------------------------------
@@ -441,7 +433,7 @@ class GANGame(Game):
         key = (like.dtype, like.device)
         if key not in cache:
             # drawn outside any torch.func transform so that the cached tensors are plain
-            with torch._C._DisableFuncTorch():
+            with outside_func_transforms():
                 real, noise, eps = self.draw(mix_seed(self.eval_seed, -1), self.eval_size, like.device)
                 cache[key] = tuple(t.to(like.dtype) for t in (real, noise, eps))
         return GANBatch(*(t.expand(like.shape[0], *t.shape) for t in cache[key]))

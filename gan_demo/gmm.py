@@ -16,7 +16,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -39,7 +39,7 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 @dataclass(frozen=True)
 class GMMConfig:
-    """Everything but the algorithm. Defaults: Mangoubi et al.'s 4-Gaussian setting (GAN_METRICS.md §2.5)."""
+    """Everything but the algorithm. Defaults: Mangoubi et al.'s 4-Gaussian setting (docs/metrics.md §4)."""
 
     dataset: str = hparam("four4", choices=DATASETS, help="2D mixture (custom: centres from --csv)")
     sigma: Optional[float] = hparam(None, low=1e-4, high=10.0, optional=True,
@@ -327,11 +327,6 @@ def main(argv: Optional[list[str]] = None) -> int:
             (out / "train.gif").write_bytes(gif)
         print(f"wrote {out}/metrics.json, snapshots.npz, final.safetensors" + ("" if a.no_gif else ", train.gif"))
     return 0
-
-
-def replace_seeds(cfg: GMMConfig, seeds: tuple[int, ...]) -> GMMConfig:
-    """``cfg`` with other seeds (the app runs one seed per algorithm side by side)."""
-    return replace(cfg, seeds=tuple(seeds))
 
 
 # ---- sweep experiment (python -m gan_demo.sweep; contract in gan_demo/sweep.py) -------------------

@@ -44,6 +44,9 @@ MAX_STEPS = 20_000
 MAX_ARMS = 6
 #: steps per arm between two looks at the pause/stop flags (small: a click answers within ~0.1 s)
 CHUNK = 10
+#: while training, a fresh picture of every arm at least this often (seconds), between the scheduled
+#: snapshots: the page shows it but it is not recorded, so what is recorded never depends on timing
+LIVE_EVERY_S = 0.25
 #: at most this many workers train at once in one server process (each one is a CPU-bound thread)
 MAX_WORKERS = 4
 _workers = threading.BoundedSemaphore(MAX_WORKERS)
@@ -94,10 +97,11 @@ class Snapshot:
 
     step: int
     samples: np.ndarray  # (n, 2) generated points on the noise bank
-    heat: np.ndarray  # (H, H) σ(D) on the grid, indexed [iy, ix]
-    manifold: np.ndarray  # (L, M, 2) image of a latent grid
-    arrow_pts: np.ndarray  # (k, 2) generated points carrying an arrow
-    arrow_dirs: np.ndarray  # (k, 2) -∂(generator loss)/∂u at those points
+    # the layers below are None for runs read from a CLI folder, which keep samples and metrics only
+    heat: Optional[np.ndarray]  # (H, H) σ(D) on the grid, indexed [iy, ix]
+    manifold: Optional[np.ndarray]  # (L, M, 2) image of a latent grid
+    arrow_pts: Optional[np.ndarray]  # (k, 2) generated points carrying an arrow
+    arrow_dirs: Optional[np.ndarray]  # (k, 2) -∂(generator loss)/∂u at those points
     metrics: dict[str, Any]  # coverage of all eval samples: scalars + "occupancy" (K,)
     near: int  # modes holding their share within NEAR_RADIUS (the visual proxy)
 
@@ -132,6 +136,7 @@ class LiveView:
     arms: dict[str, list[Snapshot]]
     diverged: dict[str, bool]
     error: Optional[str]
+    latest: dict[str, Snapshot] = field(default_factory=dict)  # newest picture per arm (recorded or live)
 
     def snapshot_steps(self) -> list[int]:
         """Steps every arm has a snapshot for (the scrubber's options)."""
@@ -175,6 +180,8 @@ class LiveRun:
         self._go = threading.Event()  # set: the worker may step
         self._quit = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self._live: dict[str, Snapshot] = {}  # unrecorded pictures taken while training (LIVE_EVERY_S)
+        self._live_at = 0.0
         self._seen = time.monotonic()  # last look by the page (view()); see LEASE_S
         self.cpu_s = 0.0  # worker-thread CPU seconds so far; see CPU_BUDGET_S
         self.halt_reason: Optional[str] = None  # why the server stopped it (budget, page gone), if it did
@@ -273,9 +280,13 @@ class LiveRun:
         """
         self._seen = time.monotonic()
         with self._lock:
+            latest = {}
+            for a in self.arms:
+                live = self._live.get(a.name)
+                latest[a.name] = live if live is not None and live.step > a.snapshots[-1].step else a.snapshots[-1]
             return LiveView(status=self.status, steps=self.steps, step=self.step,
                             arms={a.name: list(a.snapshots) for a in self.arms},
-                            diverged={a.name: a.diverged for a in self.arms}, error=self.error)
+                            diverged={a.name: a.diverged for a in self.arms}, error=self.error, latest=latest)
 
     def params_at(self, name: str, step: int) -> Optional[np.ndarray]:
         """The iterate (S, D) of arm ``name`` at snapshot ``step`` (None if there is no such snapshot)."""
@@ -338,6 +349,9 @@ class LiveRun:
                     if not more or self.finished:
                         self.status = DONE
                         break
+                    if time.monotonic() - self._live_at >= LIVE_EVERY_S:
+                        self._live = {a.name: self._picture(a) for a in self.arms}
+                        self._live_at = time.monotonic()
                 if slow:
                     time.sleep(self.options.slow_delay)
         except Exception as err:  # a worker must never die silently: the page shows this
@@ -382,6 +396,13 @@ class LiveRun:
                 self._snapshot(arm)
 
     def _snapshot(self, arm: Arm, step: Optional[int] = None, z: Optional[torch.Tensor] = None) -> None:
+        """Record a snapshot (and the iterate) of ``arm`` at ``step``."""
+        z = arm.z if z is None else z
+        arm.snapshots.append(self._picture(arm, step, z))
+        arm.params.append(z.detach().cpu().numpy().copy())
+
+    def _picture(self, arm: Arm, step: Optional[int] = None, z: Optional[torch.Tensor] = None) -> Snapshot:
+        """What the page draws for ``arm`` at ``step`` (default: where it is now)."""
         step = arm.step if step is None else step
         z = arm.z if z is None else z
         game, o = arm.game, self.options
@@ -395,12 +416,11 @@ class LiveRun:
         _, _, heat = views.d_heatmap(game, zr, self.box, o.heat_n)
         man = views.manifold(game, zr)
         a_pts, a_dirs = views.sample_arrows(game, zr, self.bank[: o.arrows])
-        arm.snapshots.append(Snapshot(
+        return Snapshot(
             step=int(step), samples=pts[: o.shown].astype(np.float32), heat=heat.astype(np.float32),
             manifold=man.astype(np.float32), arrow_pts=a_pts.astype(np.float32),
             arrow_dirs=a_dirs.astype(np.float32), metrics=met,
-            near=int(metrics.modes_near(finite, self.mixture, NEAR_RADIUS)[0])))
-        arm.params.append(z.detach().cpu().numpy().copy())
+            near=int(metrics.modes_near(finite, self.mixture, NEAR_RADIUS)[0]))
 
 
 __all__ = ["LiveRun", "LiveOptions", "LiveView", "Snapshot", "Arm", "arm_names", "NEAR_RADIUS",

@@ -1,6 +1,6 @@
-"""Mode-coverage metrics for 2D mixtures (GAN_METRICS.md §3, §8.1) and mode cycling (§8.3).
+"""Mode-coverage metrics for 2D mixtures (docs/metrics.md §2) and mode cycling (§3).
 
-The trajectory metrics of §8.3 are our own definitions (no paper defines a mode-switch count).
+The trajectory metrics of docs/metrics.md §3 are our own definitions (no paper defines a mode-switch count).
 
 All functions are numpy in, numpy out, batched over seeds: samples are (S, n, 2) (or (n, 2)),
 per-checkpoint metrics (S,), trajectories (T, S, ...). ``K`` is the number of modes.
@@ -17,9 +17,9 @@ from .data import Mixture
 
 #: a sample is high quality if it lies within this many σ of its nearest centre (VEEGAN/PacGAN)
 HQ_THRESHOLD = 3.0
-#: "well covered": c_k >= WELL_COVERED * n * π_k (our stricter count; GAN_METRICS.md §8.1)
+#: "well covered": c_k >= WELL_COVERED * n * π_k (our stricter count; docs/metrics.md §2)
 WELL_COVERED = 0.2
-#: the dominant mode holds at least this share of the samples (§8.3)
+#: the dominant mode holds at least this share of the samples (docs/metrics.md §3)
 DOMINANT_SHARE = 0.5
 LABELS = ("converged", "cycling", "collapsed", "partial")
 
@@ -41,7 +41,7 @@ def _kl(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def coverage(samples: np.ndarray, mixture: Mixture) -> dict[str, np.ndarray]:
-    """Per-seed coverage metrics of one checkpoint (GAN_METRICS.md §8.1).
+    """Per-seed coverage metrics of one checkpoint (docs/metrics.md §2).
 
     Args:
         samples: (S, n, 2) generated points (or (n, 2) for one seed).
@@ -92,7 +92,7 @@ def gmm_loglik(samples: np.ndarray, mixture: Mixture) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CyclingReport:
-    """Trajectory metrics per seed (§8.3); arrays are (S,) unless noted."""
+    """Trajectory metrics per seed (docs/metrics.md §3); arrays are (S,) unless noted."""
 
     dominant: np.ndarray  # (T, S) dominant mode index, -1 = spread
     mode_switches: np.ndarray
@@ -113,7 +113,7 @@ def dominant_modes(occupancy: np.ndarray) -> np.ndarray:
 
 
 def cycling(occupancy: np.ndarray, well_covered: np.ndarray, n_modes: int) -> CyclingReport:
-    """Mode switches, modes visited, drift and the cycling/collapsed/converged label (§8.3).
+    """Mode switches, modes visited, drift and the cycling/collapsed/converged label (docs/metrics.md §3).
 
     Args:
         occupancy: (T, S, K) occupancy vectors h_t at the checkpoints (from :func:`coverage`).

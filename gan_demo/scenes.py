@@ -29,9 +29,10 @@ import torch
 import dynamics
 from dynamics.threads import configure_threads
 
+from . import metrics
 from .data import Mixture, make_dataset
 from .gmm import GMMConfig
-from .live import LiveOptions, LiveRun, LiveView, Snapshot
+from .live import NEAR_RADIUS, LiveOptions, LiveRun, LiveView, Snapshot
 from .models import ModelConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,6 +173,50 @@ def load_run(folder: Path) -> CachedRun:
                     arms=arms, diverged={a["name"]: bool(a["diverged"]) for a in meta["arms"]}, error=None)
     box = tuple(tuple(float(v) for v in b) for b in meta["box"])
     return CachedRun(title=meta["title"], view=view, mixture=mix, box=box, meta=meta)  # type: ignore[arg-type]
+
+
+def load_cli_run(folder: Path, max_seeds: int = 4) -> CachedRun:
+    """A run written by ``python -m gan_demo.gmm --out FOLDER``: its first ``max_seeds`` seeds side by side.
+
+    Those folders keep samples and metrics only, so the discriminator, manifold and arrow layers are
+    empty. Read with JSON and ``np.load(allow_pickle=False)`` only.
+
+    Raises:
+        ValueError: if the files are missing, too large or do not fit together.
+
+    """
+    meta_p, npz_p = folder / "metrics.json", folder / "snapshots.npz"
+    if not meta_p.is_file() or not npz_p.is_file():
+        raise ValueError(f"{folder.name}: metrics.json and snapshots.npz are needed")
+    _check_size(meta_p)
+    _check_size(npz_p)
+    summary = json.loads(meta_p.read_text())
+    m = summary["mixture"]
+    mix = make_dataset("custom", centres=m["centres"], weights=m["weights"], sigma=m["sigma"])
+    with np.load(npz_p, allow_pickle=False) as z:
+        steps, samples = z["steps"].astype(int), z["samples"].astype(np.float32)  # (T,), (T, S, n, 2)
+    if samples.ndim != 4 or samples.shape[0] != len(steps) or samples.shape[3] != 2:
+        raise ValueError(f"{folder.name}: samples of shape {samples.shape} do not match {len(steps)} steps")
+    seeds = list(summary["config"]["seeds"])[: min(max_seeds, samples.shape[1])]
+    algo = summary["algorithm"]["name"]
+    mets = summary["metrics"]
+    arms: dict[str, list[Snapshot]] = {}
+    for s_i, seed in enumerate(seeds):
+        snaps = []
+        for t, step in enumerate(steps):
+            pts = samples[t, s_i]
+            finite = np.nan_to_num(pts.astype(np.float64), nan=1e6, posinf=1e6, neginf=-1e6)
+            snaps.append(Snapshot(step=int(step), samples=pts[:600], heat=None, manifold=None, arrow_pts=None,
+                                  arrow_dirs=None, metrics={k: v[t][s_i] for k, v in mets.items()},
+                                  near=int(metrics.modes_near(finite, mix, NEAR_RADIUS)[0])))
+        arms[f"{algo} seed {seed}"] = snaps
+    diverged = summary.get("diverged", [False] * len(seeds))
+    view = LiveView(status="cached", steps=int(steps[-1]), step=int(steps[-1]), arms=arms,
+                    diverged={n: bool(d) for n, d in zip(arms, diverged)}, error=None)
+    meta = {"command": f"python -m gan_demo.gmm ... --out {folder}", "arms": [
+        {"name": n, "cpu_seconds": float(summary.get("seconds", 0.0)) / len(arms)} for n in arms]}
+    return CachedRun(title=f"{folder.name}: {algo} on {mix.name}, {len(seeds)} seed(s)", view=view, mixture=mix,
+                     box=mix.box(), meta=meta)
 
 
 def shipped() -> dict[str, Path]:

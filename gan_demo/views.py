@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from dynamics.autodiff import jvp_xi
+from dynamics.autodiff import linearize_xi
 from dynamics.spectrum import eigen_split
 
 from .game import GANGame
@@ -73,8 +73,9 @@ def sample_arrows(game: GANGame, z: torch.Tensor, noise: torch.Tensor) -> tuple[
     def loss(u: torch.Tensor) -> torch.Tensor:
         return game.generator_loss(game.discriminate(y, u)).sum()
 
-    with torch.enable_grad():
-        g = torch.func.grad(loss)(pts)  # (1, N, 2)
+    with torch.enable_grad():  # one reverse pass (plain autograd: no torch.func start-up cost)
+        u = pts.detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(loss(u), u)  # (1, N, 2)
     return pts[0].numpy(), (-g[0] * pts.shape[1]).numpy()
 
 
@@ -97,9 +98,10 @@ def eigenvalues(game: GANGame, z: torch.Tensor, k: int = 40, seed: int = 0) -> t
     q = torch.randn(g1.dim, generator=gen, dtype=torch.float64)
     Q[0] = q / q.norm()
     m = k
+    lin = linearize_xi(g1, zr, create_graph=False)  # ξ recorded once; each H·v is two reverse passes
     with torch.enable_grad():
         for j in range(k):
-            w = jvp_xi(g1, zr, Q[j][None])[0].detach()
+            w = lin.jvp(Q[j][None])[0].detach()
             for i in range(j + 1):  # modified Gram-Schmidt
                 Hm[i, j] = Q[i] @ w
                 w = w - Hm[i, j] * Q[i]

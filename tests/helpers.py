@@ -55,14 +55,6 @@ def with_small_lr(algo: dynamics.Algorithm, lr: float = 0.02) -> dynamics.Algori
     return dataclasses.replace(algo, **changes) if changes else algo
 
 
-def supports(algo: dynamics.Algorithm, game: dynamics.Game) -> bool:
-    """Capability filter: algorithms declare what they cannot do with class flags."""
-    if getattr(algo, "zero_sum_only", False) and not game.zero_sum:
-        return False
-    base = getattr(algo, "base", None)
-    return supports(base, game) if base is not None else True
-
-
 def starts(game: dynamics.Game, n: int, seed: int = 0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """n random joint starts (n, D) inside the central half of the game's plotting box."""
     g = torch.Generator().manual_seed(seed)

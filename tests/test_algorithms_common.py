@@ -9,15 +9,10 @@ import torch
 
 import dynamics
 from dynamics.params import hparams
-from helpers import GAME_CASES, build_game, small_step, starts, supports
+from helpers import GAME_CASES, build_game, small_step, starts
 
 ALGOS = sorted(dynamics.ALGORITHMS)
 CASES = sorted(GAME_CASES)
-
-
-def _skip_unsupported(algo: dynamics.Algorithm, game: dynamics.Game) -> None:
-    if not supports(algo, game):
-        pytest.skip(f"{algo.name} declares it does not support this game")
 
 
 def _tree_leaves(state) -> list:
@@ -33,7 +28,6 @@ def _tree_leaves(state) -> list:
 def test_shapes_dtype_device(name: str, case: str, device: str) -> None:
     game = build_game(case)
     algo = small_step(dynamics.ALGORITHMS[name])
-    _skip_unsupported(algo, game)
     for dtype in (torch.float64, torch.float32):
         z0 = starts(game, 3, dtype=dtype)
         traj = dynamics.run(game, algo, z0, steps=4, device=device, dtype=dtype)
@@ -56,7 +50,6 @@ def test_batch_independence(name: str, case: str) -> None:
     """B starts run together equal the same starts run one at a time (float64, 1e-12)."""
     game = build_game(case)
     algo = small_step(dynamics.ALGORITHMS[name])
-    _skip_unsupported(algo, game)
     z0 = starts(game, 3, seed=1)
     together = dynamics.run(game, algo, z0, steps=6, seed=3)
     for b in range(3):
@@ -73,7 +66,6 @@ def test_batch_independence(name: str, case: str) -> None:
 def test_deterministic_and_state_structure_stable(name: str) -> None:
     game = build_game("dirac_instance_noise_mc")  # stochastic game: the seed must pin the noise
     algo = small_step(dynamics.ALGORITHMS[name])
-    _skip_unsupported(algo, game)
     z0 = starts(game, 2)
     a = dynamics.run(game, algo, z0, steps=5, seed=7)
     b = dynamics.run(game, algo, z0, steps=5, seed=7)
@@ -88,7 +80,6 @@ def test_deterministic_and_state_structure_stable(name: str) -> None:
 def test_resume_equals_uninterrupted(name: str) -> None:
     game = build_game("dirac_instance_noise_mc")
     algo = small_step(dynamics.ALGORITHMS[name])
-    _skip_unsupported(algo, game)
     z0 = starts(game, 2)
     full = dynamics.run(game, algo, z0, steps=6, seed=11)
     first = dynamics.run(game, algo, z0, steps=3, seed=11)

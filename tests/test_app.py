@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -353,14 +354,16 @@ def test_algorithms_page_gives_one_bullet_per_paper():
     assert len(bullets) == 2  # Korpelevich 1976 and Gidel et al. 2019, each whole
     assert bullets[0].startswith("- Korpelevich") and "1976" in bullets[0]
     assert bullets[1].startswith("- Gidel") and "ICLR 2019" in bullets[1]
-    for name, cls in dynamics.ALGORITHMS.items():
+    for name, cls in {**dynamics.ALGORITHMS, **dynamics.GAMES}.items():
         md = docs.doc_markdown(cls)
         if "**References**" not in md:
             continue
         section = md.split("**References**", 1)[1].split("\n**", 1)[0]
         for line in (ln for ln in section.splitlines() if ln.startswith("- ")):
-            # a bullet is a whole reference: it names a year or an arXiv id, not a wrapped line fragment
+            # a bullet is a whole reference: it names a year or an arXiv id, not a wrapped line fragment,
+            # and it holds one paper (no "…, 1980. Gidel et al., …" inside)
             assert any(ch.isdigit() for ch in line), (name, line)
+            assert not re.search(r"\d{4}\)?[.;] [A-Z][\w'-]+(?: et al\.|,)", line), (name, line)
 
 
 @pytest.mark.parametrize("page", ["app_pages/spectrum.py", "app_pages/algorithms.py", "app_pages/mnist.py",

@@ -76,6 +76,7 @@ def test_dimensions_and_names() -> None:
     assert f.names == {"x1", "x3", "y2"}
     g = parse("x**2")
     assert (g.dim_x, g.dim_y, g.vector_x) == (1, 0, False)
+    assert g.size == 3 and parse("exp(x) + 2*3").size == 6  # nodes, constants folded after counting
 
 
 # (text, a fragment of the message, the 1-based column the caret points at)
@@ -120,6 +121,8 @@ REFUSED: list[tuple[str, str, int]] = [
     ("(" * 150 + "x" + ")" * 150, "nested too deeply", None),
     ("-" * 500 + "x", "nested too deeply", None),
     ("x" + "+x" * 450, "more than 400", 1),
+    ("q" * 900, "unknown name 'qqqqqqqqqqqqqqqqqqqqqqq…'", 1),
+    ("x17" + "7" * 500, "coordinates per player", 1),
     ("(lambda: 0)()", "only the listed functions can be called", 2),
     ("getattr(x, 'y')", "unknown function 'getattr'", 1),
     ("{}", "a dict", 1),
@@ -228,7 +231,7 @@ def _extend(children: st.SearchStrategy[Tree]) -> st.SearchStrategy[Tree]:
 TREES = st.recursive(_leaves(), _extend, max_leaves=12)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(tree=TREES, px=st.floats(-3, 3), py=st.floats(-3, 3))
 def test_random_trees_agree_with_a_reference_evaluator(tree: Tree, px: float, py: float) -> None:
     text, ref = tree
@@ -244,13 +247,16 @@ def test_random_trees_agree_with_a_reference_evaluator(tree: Tree, px: float, py
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9), (text, got, want)
 
 
-def _smooth_polynomials() -> st.SearchStrategy[str]:
+def _smooth_bounded() -> st.SearchStrategy[str]:
+    """Smooth formulas whose every intermediate value stays bounded on [-2, 2]² (powers only of a
+    bounded tanh/sin, at most 10 leaves), so no overflow can hide a non-finite derivative."""
     leaf = st.one_of(st.just("x"), st.just("y"), st.sampled_from(["0.5", "1", "2", "-1.5"]))
 
     def extend(ch: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         return st.one_of(
             st.tuples(ch, st.sampled_from(["+", "-", "*"]), ch).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
-            st.tuples(ch, st.sampled_from([2, 3])).map(lambda t: f"({t[0]})**{t[1]}"),
+            st.tuples(st.sampled_from(["tanh", "sin"]), ch, st.sampled_from([2, 3])).map(
+                lambda t: f"{t[0]}({t[1]})**{t[2]}"),
             st.tuples(st.sampled_from(["sin", "cos", "tanh", "sigmoid", "softplus"]), ch)
             .map(lambda t: f"{t[0]}({t[1]})"),
         )
@@ -258,28 +264,24 @@ def _smooth_polynomials() -> st.SearchStrategy[str]:
     return st.recursive(leaf, extend, max_leaves=10)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=_smooth_polynomials(), seed=st.integers(0, 2**16))
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_smooth_bounded(), seed=st.integers(0, 2**16))
 def test_field_is_finite_where_the_smooth_formula_is(text: str, seed: int) -> None:
     import dynamics
 
-    try:
-        game = dynamics.make_game("formula", f=text)
-    except FormulaError:
-        return
+    game = dynamics.make_game("formula", f=text)
     g = torch.Generator().manual_seed(seed)
     z = torch.rand(8, 2, generator=g, dtype=torch.float64) * 4 - 2
     x, y = game.split(z)
-    f = game.loss(x, y)
-    xi = game.xi(z)
-    ok = torch.isfinite(f) & (f.abs() < 1e100)
-    assert torch.isfinite(xi[ok]).all(), text
+    assert torch.isfinite(game.loss(x, y)).all(), text
+    assert torch.isfinite(game.xi(z)).all(), text
+    assert torch.isfinite(game.losses(x, y)[1]).all()
 
 
 _ALPHABET = string.ascii_letters + string.digits + " +-*/()._,'[]:^%<>=!@#{}\\\"\n"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(text=st.text(alphabet=_ALPHABET, max_size=60) | st.text(max_size=40))
 def test_arbitrary_text_raises_only_the_documented_error(text: str) -> None:
     try:

@@ -136,3 +136,24 @@ def test_view_helpers_on_a_small_game() -> None:
         views.MAX_DENSE_DIM = old
     assert "Ritz" in note
     assert np.abs(ritz).max() == pytest.approx(np.abs(vals).max(), rel=1e-6)
+
+
+def test_cli_runs_show_as_cached_runs_seeds_side_by_side(tmp_path, monkeypatch) -> None:
+    from gan_demo.gmm import main
+
+    tiny = ["--steps", "4", "--every", "2", "--seeds", "2", "--latent-dim", "3", "--g-width", "8", "--d-width", "8",
+            "--g-depth", "1", "--d-depth", "1", "--batch-size", "16", "--no-gif"]
+    assert main(["--algorithm", "gda", "--lr", "0.01", "--out", str(tmp_path / "a_gda"), *tiny]) == 0
+    monkeypatch.setenv("SADDLE_RUNS_DIR", str(tmp_path))
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update({"gan_source": "Load a cached run", "gan_cached": "runs/a_gda"})
+    at.run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="gan_cached").value == "runs/a_gda"
+    assert at.select_slider(key="gan_t").options == ["0", "2", "4"]
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") for c in at.get("plotly_chart")]
+    assert "gda seed 0: iteration 4" in titles and "gda seed 1: iteration 4" in titles
+    names = traces(at)
+    assert "generated" in names and "σ(D)" not in names  # CLI folders keep samples and metrics only
+    at.segmented_control(key="gan_more").set_value("Export").run()
+    assert not at.exception and at.get("download_button")

@@ -91,3 +91,18 @@ def test_gif_rejects_bad_shapes() -> None:
     with pytest.raises(ValueError, match="heats"):
         scatter_gif(np.zeros((3, 2)), np.zeros((2, 1, 5, 2)), titles=["a", "b"], panel_titles=["p"],
                     box=((0, 1), (0, 1)), heats=np.zeros((3, 1, 4, 4)))
+
+
+def test_cli_run_folder_loads_and_exports(tmp_path) -> None:
+    from gan_demo.gmm import main
+
+    assert main(["--algorithm", "gda", "--lr", "0.01", "--out", str(tmp_path / "r"), "--steps", "4", "--every", "2",
+                 "--seeds", "3", "--latent-dim", "3", "--g-width", "8", "--d-width", "8", "--g-depth", "1",
+                 "--d-depth", "1", "--batch-size", "16", "--no-gif"]) == 0
+    run = scenes.load_cli_run(tmp_path / "r", max_seeds=2)
+    assert list(run.view.arms) == ["gda seed 0", "gda seed 1"]
+    assert run.view.snapshot_steps() == [0, 2, 4]
+    gif = view_gif(run.view.arms, run.mixture.sample_numpy(100), run.box, run.mixture.centres)  # no D grid: no shading
+    assert gif[:6] == b"GIF89a" and Image.open(io.BytesIO(gif)).n_frames == 3
+    with pytest.raises(ValueError, match="metrics.json"):
+        scenes.load_cli_run(tmp_path)

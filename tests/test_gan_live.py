@@ -65,6 +65,8 @@ def test_pause_step_once_resume_equals_uninterrupted() -> None:
                                                           slow_steps=40, slow_delay=0.02))
     run.start()
     wait_for(lambda: run.step >= 3)
+    v = run.view()  # the page's live picture is never older than the last recorded snapshot
+    assert all(v.latest[n].step >= v.arms[n][-1].step for n in v.arms)
     run.pause()
     assert run.status == PAUSED
     halted = run.step

@@ -1,4 +1,4 @@
-"""Closed-form oracles of ALGORITHMS.md §23.1 and §23.4 for the first-order algorithms.
+"""Closed-form oracles of docs/algorithms.md §23.1 and §23.2 for the first-order algorithms.
 
 The numeric example (NE) is f = xy, η = 0.1, z_0 = (1, 1), T = 100. Table values were computed
 with numpy in float64 independently of this code.
@@ -32,10 +32,10 @@ TABLE = [
     ("alt_gda", dict(lr=0.1, order="y_first"), (-0.2611827016, -1.4124071526)),
     ("gda", dict(lr_x=0.05, lr_y=0.2), (-0.9845935185, -3.1058608404)),
     ("alt_gda", dict(lr_x=0.05, lr_y=0.2), (-0.5901039733, -1.9057890602)),
-    ("momentum", dict(lr=0.1, beta=-0.5, order="sim"), (0.5609506563, 1.4190431631)),
+    ("momentum", dict(lr=0.1, beta=-0.5, order="simultaneous"), (0.5609506563, 1.4190431631)),
     ("momentum", dict(lr=0.1, beta=-0.5, order="x_first"), (0.4641536737, 1.1208110459)),
     ("momentum", dict(lr=0.1, beta=0.5, order="x_first"), (27.8096636501, 12.2442467006)),
-    ("momentum", dict(lr=0.1, beta=0.5, order="sim"), (99.6143298123, -49.9287475344)),
+    ("momentum", dict(lr=0.1, beta=0.5, order="simultaneous"), (99.6143298123, -49.9287475344)),
     ("ogda", dict(lr=0.1, init_mode="current"), (-0.1219463651, -0.8512953446)),
     ("ogda", dict(lr=0.1, init_mode="zero"), (-0.0359480715, -0.8636144292)),
     ("extragradient", dict(lr=0.1), (-0.1228173329, -0.8511241233)),
@@ -70,7 +70,7 @@ def test_averaging_table(kw: dict, expected: tuple[float, float]) -> None:
     assert torch.equal(traj.z, base.z)
 
 
-# ---- §23.4 closed forms (1e-12) ------------------------------------------------------------------
+# ---- §23.2 closed forms (1e-12) ------------------------------------------------------------------
 
 def _plane_start(A: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, float]:
     """A start z_0 - z* lying in the k-th singular pair's plane, and that singular value."""
@@ -151,5 +151,5 @@ def test_nested_is_alternating_gda_with_k_times_the_critic_step() -> None:
 
 def test_negative_momentum_converges_only_alternating() -> None:
     z_alt = ne("momentum", steps=3000, beta=-0.5, order="x_first").z[-1].norm()
-    z_sim = ne("momentum", steps=3000, beta=-0.5, order="sim").z[-1].norm()
+    z_sim = ne("momentum", steps=3000, beta=-0.5, order="simultaneous").z[-1].norm()
     assert z_alt < 0.02 < 10 < z_sim

@@ -10,7 +10,7 @@ import torch
 
 import dynamics
 from dynamics.algorithm import SCHEDULES, ScheduleState, schedule_factor
-from helpers import build_game, starts, supports
+from helpers import build_game, starts
 
 GRADIENT_ALGOS = sorted(n for n, c in dynamics.ALGORITHMS.items() if issubclass(c, dynamics.GradientAlgorithm))
 CASES = ["bilinear_3x3_bias", "formula_general_sum_box", "quadratic_ftr_f1"]
@@ -43,8 +43,6 @@ def test_scheduled_run_equals_constant_steps_with_scaled_rates(name: str, case: 
     base = cls()
     kw = dict(lr=min(0.02, base.lr), lr_y=0.01)
     algo = dataclasses.replace(base, schedule="exponential", decay=0.7, **kw)
-    if not supports(algo, game):
-        pytest.skip("declared unsupported")
     z0 = starts(game, 2, seed=4)
     steps = 6
     traj = dynamics.run(game, algo, z0, steps=steps)

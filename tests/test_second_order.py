@@ -1,4 +1,4 @@
-"""Oracles of ALGORITHMS.md §10-18, 20, 23 for the game-aware algorithms.
+"""Oracles of docs/algorithms.md §10-18, 20, 23 for the game-aware algorithms.
 
 NE = f = xy, η = 0.1, z_0 = (1, 1), T = 100. Closed forms are asserted to 1e-12, table values
 (10 significant digits) to ~1e-8. Scalar references below are independent numpy recursions.
@@ -62,7 +62,7 @@ def test_sgda_anchor_matches_table() -> None:
     assert float(run("sgda", p=1.0, beta=0.1).state.anchor[0, 0]) == pytest.approx(0.02635243, abs=1e-8)
 
 
-# ---- §23.4 closed forms on xᵀAy + bᵀx + cᵀy -----------------------------------------------------
+# ---- §23.2 closed forms on xᵀAy + bᵀx + cᵀy -----------------------------------------------------
 SIGMA = (2.0, 0.5)
 BIL = dynamics.make_game("bilinear", A=((SIGMA[0], 0.0), (0.0, SIGMA[1])), b=(0.3, -0.2), c=(0.1, 0.4))
 
@@ -105,7 +105,7 @@ def test_sga_is_gradient_descent_on_potential_games() -> None:
 
 
 def test_sga_sign_flips_with_the_hamiltonian() -> None:
-    # quadratic (0.5, 1, 0.5) at (1, 1): sign +1 (ALGORITHMS.md §11); compare one step by hand
+    # quadratic (0.5, 1, 0.5) at (1, 1): sign +1 (docs/algorithms.md §11); compare one step by hand
     g = dynamics.make_game("quadratic", a=0.5, b=1.0, c=0.5)
     M = g.field_matrix()
     z = np.array([1.0, 1.0])
@@ -403,7 +403,7 @@ def test_greedy_rate_one_is_alternating_gda() -> None:
 @pytest.mark.parametrize("criterion", ["value", "d_loss"])
 def test_greedy_gaussian_variant_matches_scalar_reference(criterion: str) -> None:
     # independent scalar loop: simultaneous step, k−1 more D steps, compare with the previous f,
-    # restore x only; f ← f_new always (ALGORITHMS.md §17, sign in the MNIST convention, or the
+    # restore x only; f ← f_new always (docs/algorithms.md §17, sign in the MNIST convention, or the
     # notebook's literal −f with criterion="d_loss")
     x, y, f, eta, acc, rej = 1.0, 1.0, 1e7, 0.1, 0, 0
     sign = 1.0 if criterion == "value" else -1.0
@@ -574,5 +574,5 @@ def test_conjugate_gradient_first_step_descends_and_step_schedule() -> None:
     np.testing.assert_allclose(final(run("conjugate_gradient", steps=1)), (1 - 0.1, 1 + 0.1), rtol=1e-15)
     a = dynamics.make_algorithm("conjugate_gradient", schedule="step", decay=0.5, decay_every=3)
     n = torch.arange(7)
-    factor = schedule_factor(a.schedule, n, a.decay, a.decay_every, torch.zeros(1, dtype=torch.float64))[:, 0]
+    factor = schedule_factor(a.schedule, n, a.decay, a.decay_every, torch.zeros(1, dtype=torch.float64))
     torch.testing.assert_close(factor, torch.tensor([1, 1, 1, 0.5, 0.5, 0.5, 0.25], dtype=torch.float64))

@@ -1,4 +1,4 @@
-"""dynamics.spectrum against closed forms (ALGORITHMS.md §0, §1-22 linear analyses, §23)."""
+"""dynamics.spectrum against closed forms (docs/algorithms.md §0, §1-22 linear analyses, §23)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def test_table_radii() -> None:
     assert rho("unrolled", lr=0.1, unroll_steps=1) == pytest.approx(0.9949874371, abs=1e-9)
     assert rho("unrolled", lr=0.1, unroll_steps=5) == pytest.approx(0.9539392014, abs=1e-9)
     assert rho("gd_reg", lr=0.1, eta_r=0.5, order="simultaneous") == pytest.approx(0.9539392014, abs=1e-9)
-    assert rho("momentum", lr=0.1, beta=-0.5, order="sim") == pytest.approx(1.0007430334, abs=1e-9)
+    assert rho("momentum", lr=0.1, beta=-0.5, order="simultaneous") == pytest.approx(1.0007430334, abs=1e-9)
     assert rho("momentum", lr=0.1, beta=-0.5, order="x_first") == pytest.approx(0.9985177891, abs=1e-9)
     assert rho("alt_gda", lr=0.1) == pytest.approx(1.0, abs=1e-12)
     # smoothed GDA on the augmented state (x, y, anchor)

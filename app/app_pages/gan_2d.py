@@ -8,32 +8,31 @@ comparisons and the shipped cached runs in :mod:`gan_demo.scenes`; the figures i
 from __future__ import annotations
 
 import json
-import sys
+import os
 from pathlib import Path
 from typing import Any, Optional
 
+import numpy as np
+import streamlit as st
+import torch
+
+import dynamics
+from app import gan_plots, ui, widgets
+from dynamics.threads import configure_threads
+from gan_demo import scenes, views
+from gan_demo.data import DATASETS, Mixture, make_dataset, parse_csv
+from gan_demo.game import LOSSES
+from gan_demo.gmm import GMMConfig, build
+from gan_demo.live import NEAR_RADIUS, RUNNING, LiveOptions, LiveRun, LiveView, Snapshot
+
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # the page also runs standalone (AppTest.from_file)
-    sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-import streamlit as st  # noqa: E402
-import torch  # noqa: E402
-
-import dynamics  # noqa: E402
-from app import gan_plots, ui, widgets  # noqa: E402
-from dynamics.threads import configure_threads  # noqa: E402
-from gan_demo import scenes, views  # noqa: E402
-from gan_demo.data import DATASETS, Mixture, make_dataset, parse_csv  # noqa: E402
-from gan_demo.game import LOSSES  # noqa: E402
-from gan_demo.gmm import GMMConfig, build  # noqa: E402
-from gan_demo.live import NEAR_RADIUS, RUNNING, LiveOptions, LiveRun, LiveView, Snapshot  # noqa: E402
 
 configure_threads()  # the page also runs without app/main.py (AppTest.from_file)
 BIND = widgets.BIND
 RUN_KEY = "gan_live"  # the LiveRun of this session
 REFRESH_S = 0.4  # live panels redraw this often while training (>= 2 per second)
 MAX_STEPS = 5000
+RUNS_DIR = Path(os.environ.get("SADDLE_RUNS_DIR", ROOT / "runs"))  # where CLI runs are looked for
 LAYERS = ["discriminator", "manifold", "gradients", "modes"]
 METRICS = ["modes_well_covered", "modes_covered", "hq_frac", "rev_kl", "jsd"]
 DEFAULT = scenes.SCENES["default"]
@@ -104,8 +103,12 @@ def draw_view(view: LiveView, mix: Mixture, box: tuple, *, live: bool, layers: l
     cols = st.columns(len(names))
     for i, (col, name) in enumerate(zip(cols, names)):
         snaps = view.arms[name]
-        snap = snaps[-1] if step_t is None else next(s for s in snaps if s.step == step_t)
-        upto = [s for s in snaps if s.step <= snap.step]
+        if step_t is None:  # live: the newest picture, recorded or not
+            snap = view.latest.get(name, snaps[-1])
+            upto = snaps + ([snap] if snap.step > snaps[-1].step else [])
+        else:
+            snap = next(s for s in snaps if s.step == step_t)
+            upto = snaps  # the whole run, with a mark where the scrubber is
         panel(col, i, name, snap, real, mix, box, layers, font, size, f"{name}: iteration {snap.step}")
         m = snap.metrics
         col.markdown(f"**{int(m['modes_well_covered'])}/{mix.n_modes}** modes well covered (3σ) · "
@@ -179,15 +182,21 @@ st.title("2D GAN: mode collapse and mode cycling")
 
 if source == "Load a cached run":
     shipped = scenes.shipped()
-    if not shipped:
-        st.info("No cached runs under `checkpoints/gan2d/`. Write one with "
+    # plus folders written by `python -m gan_demo.gmm --out runs/NAME` (samples and metrics only)
+    cli = {f"runs/{p.parent.name}": p.parent for p in sorted(RUNS_DIR.glob("*/metrics.json"))[:200]
+           if (p.parent / "snapshots.npz").is_file()} if RUNS_DIR.is_dir() else {}
+    if not shipped and not cli:
+        st.info("No cached runs under `checkpoints/gan2d/` or `runs/`. Write one with "
                 "`python -m gan_demo.scenes --scene default --out checkpoints/gan2d/default`.")
         st.stop()
-    pick = sb.selectbox("Cached run", list(shipped), key="gan_cached", bind=BIND,
+    pick = sb.selectbox("Cached run", list(shipped) + list(cli), key="gan_cached", bind=BIND,
                         format_func=lambda k: scenes.SCENES[k].title if k in scenes.SCENES else k)
     try:
-        cached = st.cache_resource(scenes.load_run, show_spinner=False)(shipped[pick])
-    except (OSError, ValueError, KeyError) as err:
+        if pick in shipped:
+            cached = st.cache_resource(scenes.load_run, show_spinner=False)(shipped[pick])
+        else:
+            cached = st.cache_resource(scenes.load_cli_run, show_spinner=False)(cli[pick])
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
         st.error(f"Could not read the cached run {pick!r}: {err}")
         st.stop()
     st.markdown(f"**{cached.title}** (cached: no training). " + (scenes.SCENES[pick].text if pick in scenes.SCENES
@@ -278,7 +287,7 @@ if run is not None and st.session_state.get("gan_sig") != sig:
     st.caption("The controls changed since this run; press **Train** to start a new one.")
 
 if run is None:
-    st.info("The real data are drawn below. Press **Train** (about 10 s on a laptop): Adam-GDA against the greedy "
+    st.info("The real data are drawn below. Press **Train** (6–12 s of one core): Adam-GDA against the greedy "
             "accept/reject algorithm of Mangoubi et al. on their four-Gaussian mixture, with their optimiser "
             "settings, trained at the same time. GDA collapses onto one or two modes; greedy min-max spreads its "
             "mass over all four. Or load a cached run in the sidebar.")

@@ -6,7 +6,7 @@ import dataclasses
 
 import streamlit as st
 
-from app import guard, plots, ui, urlstate, widgets
+from app import formula_view, guard, plots, ui, urlstate, widgets
 from app import lecture as lecture_mode
 
 CHART_KEY = "traj_chart"
@@ -27,7 +27,7 @@ def _set_start_from_click() -> None:
 sb = st.sidebar
 if lecture_mode.remembered():
     # projector layout: the few controls a lecturer needs sit above the plot, the sidebar is folded away
-    row = st.columns([4, 4, 5, 2.6], vertical_alignment="bottom")
+    row = st.columns([4, 4, 4.6, 3], vertical_alignment="bottom")
     lecture = ui.lecture_toggle(row[3])
 else:
     row = None
@@ -68,6 +68,7 @@ if not algo_cfgs:
 try:
     box = ui.zoomed_box(game_cfg, zoom)
     field = ui.field_grid(game_cfg, box)
+    field, star_note = formula_view.with_star(field, game_cfg, x0, y0)  # typed games: Newton from the start
     runs, steps = guard.runs(game_cfg, algo_cfgs, x0, y0, steps, seed)  # within the server's budget (app/guard.py)
 except (ValueError, RuntimeError) as err:
     ui.error_box(err)
@@ -101,7 +102,7 @@ def trajectories() -> None:
                    "start; drag the step slider to scrub. Click anywhere on the plot to start from there. "
                    "Arrows: the flow −ξ; ★ the equilibrium; a coloured arrowhead on the frame: the path leaves "
                    "the box there. Right: f, ‖ξ‖ and the distance to ★ along the runs; the dotted line follows "
-                   "the animation.")
+                   "the animation." + (f" {star_note}" if star_note else ""))
 
 
 def small_multiples() -> None:

@@ -1,9 +1,19 @@
-"""Adam on both players, with torch.optim semantics (ALGORITHMS.md §5)."""
+"""The one Adam: its settings declared once, one step function, and the ``adam`` algorithm (docs/algorithms.md).
+
+Composed as optax composes ``scale_by_adam``: :func:`adam_direction` is the pure step (moments in,
+direction and moments out), :class:`AdamSettings` the one declaration of its hyperparameters
+(β₁, β₂, ε and the two bias-correction switches, with one set of bounds and help texts), and
+:class:`AdamOption` adds the ``optimizer="sgd" | "adam"`` switch for methods whose players may take
+Adam steps. Every Adam-based algorithm (``adam``, ``optimistic_adam``, ``unrolled``, ``sgda``,
+``double_sgda``, ``greedy_minmax``) inherits the declaration; an algorithm that wants another
+default calls :func:`adam_setting` (same bounds and help, new default) instead of redeclaring it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 
@@ -12,17 +22,18 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import Tensor
-from .gda import alternate
-from .momentum import UPDATE_ORDERS
+from ..updates import ORDERS, alternate
+
+OPTIMIZERS = ("sgd", "adam")
 
 
 def adam_direction(g: Tensor, m: Tensor, v: Tensor, t: Tensor | float, beta1: float, beta2: float, eps: float,
-                   shift: float = 0.0) -> tuple[Tensor, Tensor, Tensor]:
+                   shift: float = 0.0, bias_correction1: bool = True,
+                   bias_correction2: bool = True) -> tuple[Tensor, Tensor, Tensor]:
     """One ``torch.optim.Adam`` direction (ε inside the bias correction) and the new moments.
 
-    Pure and shared by every algorithm that takes Adam steps (``adam``, ``unrolled``, and through
-    :class:`PlayerAdam` ``sgda``, ``double_sgda``,
-    ``greedy_minmax``), so the update rule lives in one place.
+    Pure and shared by every algorithm that takes Adam steps (through :class:`AdamSettings`), so
+    the update rule lives in one place.
 
     Args:
         g: Gradient (B, n) of the player's own loss.
@@ -32,9 +43,12 @@ def adam_direction(g: Tensor, m: Tensor, v: Tensor, t: Tensor | float, beta1: fl
             by all rows, or (B, 1) per row.
         beta1: First-moment decay.
         beta2: Second-moment decay.
-        eps: Added to the square root of the bias-corrected second moment.
+        eps: Added to the square root of the (bias-corrected) second moment.
         shift: Added under the square root (0 = plain Adam); a tiny positive value keeps a
             derivative *through* the step finite where ``v = 0`` (unrolled's inner loop).
+        bias_correction1: Divide m by 1 − β₁ᵗ (torch, Kingma & Ba).
+        bias_correction2: Divide v by 1 − β₂ᵗ (torch, Kingma & Ba); the Gidel et al. bilinear
+            notebook's Adam leaves it out.
 
     Returns:
         ``(direction, m, v)``: the step is ``theta - lr * direction``.
@@ -42,10 +56,56 @@ def adam_direction(g: Tensor, m: Tensor, v: Tensor, t: Tensor | float, beta1: fl
     """
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g * g
-    m_hat = m / (1 - beta1**t)
-    v_hat = v / (1 - beta2**t)
+    m_hat = m / (1 - beta1**t) if bias_correction1 else m
+    v_hat = v / (1 - beta2**t) if bias_correction2 else v
     root = v_hat.sqrt() if shift == 0.0 else torch.sqrt(v_hat + shift)
     return m_hat / (root + eps), m, v
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdamSettings:
+    """The one declaration of Adam's hyperparameters, inherited by every Adam-based algorithm."""
+
+    beta1: float = hparam(0.9, low=0.0, high=0.9999, advanced=True, help="Adam first-moment decay β₁")
+    beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam second-moment decay β₂")
+    eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="Adam ε added to √v̂")
+    bias_correction1: bool = hparam(True, advanced=True, help="Adam: divide m by 1 − β₁ᵗ")
+    bias_correction2: bool = hparam(True, advanced=True,
+                                    help="Adam: divide v by 1 − β₂ᵗ (off in the Gidel et al. bilinear notebook)")
+
+    def adam_direction(self, g: Tensor, m: Tensor, v: Tensor, t: Tensor | float,
+                       shift: float = 0.0) -> tuple[Tensor, Tensor, Tensor]:
+        """:func:`adam_direction` with these settings."""
+        return adam_direction(g, m, v, t, self.beta1, self.beta2, self.eps, shift=shift,
+                              bias_correction1=self.bias_correction1, bias_correction2=self.bias_correction2)
+
+
+def adam_setting(name: str, default: Any, **changes: Any) -> Any:
+    """The declaration of Adam setting ``name`` with another default (and e.g. ``advanced=False``).
+
+    Bounds and help text stay those of :class:`AdamSettings`: nothing is retyped.
+    """
+    meta = dict(AdamSettings.__dataclass_fields__[name].metadata["hparam"])
+    unknown = set(changes) - {"advanced", "help"}
+    if unknown:
+        raise TypeError(f"adam_setting may change only the default, advanced and help, not {sorted(unknown)}")
+    meta.update(changes)
+    return dataclasses.field(default=default, metadata={"hparam": meta})
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdamOption(AdamSettings):
+    """``optimizer="sgd" | "adam"``: the players' steps are plain gradient steps or Adam steps.
+
+    Used by the multi-step methods (``sgda``, ``double_sgda``, ``greedy_minmax``, ``unrolled``);
+    :meth:`players` gives the per-player Adam bookkeeping for one iteration.
+    """
+
+    optimizer: str = hparam("sgd", choices=OPTIMIZERS, help="each player's step: plain gradient step or Adam")
+
+    def players(self, game: Game, state: object) -> PlayerAdam:
+        """Per-player Adam moments for one iteration (a pass-through when ``optimizer="sgd"``)."""
+        return PlayerAdam(game, state, self, enabled=self.optimizer == "adam")
 
 
 class PlayerAdam:
@@ -58,8 +118,8 @@ class PlayerAdam:
     direction is the plain gradient.
     """
 
-    def __init__(self, game: Game, state: object, beta1: float, beta2: float, eps: float, enabled: bool) -> None:
-        self.game, self.beta1, self.beta2, self.eps, self.enabled = game, beta1, beta2, eps, enabled
+    def __init__(self, game: Game, state: object, settings: AdamSettings, enabled: bool) -> None:
+        self.game, self.settings, self.enabled = game, settings, enabled
         self.moments: dict[str, list[Tensor]] = {}
         if enabled:
             (mx, my), (vx, vy) = game.split(state.m), game.split(state.v)  # type: ignore[attr-defined]
@@ -77,7 +137,7 @@ class PlayerAdam:
             return g
         m, v, t = self.moments[player]
         t = t + 1
-        d, m, v = adam_direction(g, m, v, t.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps)
+        d, m, v = self.settings.adam_direction(g, m, v, t.to(g.dtype)[:, None])
         self.moments[player] = [m, v, t]
         return d
 
@@ -95,13 +155,15 @@ class AdamState(NamedTuple):
 
 @register_algorithm("adam")
 @dataclass(frozen=True, kw_only=True)
-class Adam(GradientAlgorithm):
+class Adam(AdamSettings, GradientAlgorithm):
     r"""Adam for each player on its own loss (gradient $g_x$ for x, $-g_y$ for y).
 
     $$ m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
        \theta \leftarrow \theta - \eta\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon} $$
 
-    Exactly ``torch.optim.Adam`` (ε inside the bias correction, unlike Keras). Simultaneous, or
+    With both bias-correction switches on (the default) exactly ``torch.optim.Adam`` (ε inside the
+    bias correction, unlike Keras); ``bias_correction2=False`` drops the $1-\beta_2^t$ division as the
+    Gidel et al. bilinear notebook does (its oracle: docs/algorithms.md §5). Simultaneous, or
     alternating with the second player's gradient taken at the first player's new point. GAN
     practice uses $\beta_1 = 0.5$ (DCGAN) or $0$ with $\beta_2 = 0.9$ (WGAN-GP).
 
@@ -112,22 +174,21 @@ class Adam(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §5; oracle: §23.1 Adam regression rows (torch.optim.Adam)"
+    reference = "docs/algorithms.md §5; oracle: §5 Adam rows (torch.optim.Adam) and the Gidel notebook row"
     lr: float = hparam(0.01, low=1e-6, high=10.0, log=True, help="step size η for both players")
-    beta1: float = hparam(0.9, low=0.0, high=0.9999, help="first-moment decay β₁")
-    beta2: float = hparam(0.999, low=0.0, high=0.99999, help="second-moment decay β₂")
-    eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="ε added to √v̂")
-    order: str = hparam("sim", choices=UPDATE_ORDERS, help="simultaneous or which player moves first")
+    beta1: float = adam_setting("beta1", 0.9, advanced=False)
+    beta2: float = adam_setting("beta2", 0.999, advanced=False)
+    order: str = hparam("simultaneous", choices=ORDERS, help="simultaneous or which player moves first")
 
     def init(self, game: Game, z: Tensor) -> AdamState:
         return AdamState(torch.zeros_like(z), torch.zeros_like(z), torch.zeros((), dtype=z.dtype, device=z.device))
 
     def _direction(self, g: Tensor, m: Tensor, v: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        return adam_direction(g, m, v, t, self.beta1, self.beta2, self.eps)
+        return self.adam_direction(g, m, v, t)
 
     def step(self, game: Game, z: Tensor, state: AdamState) -> tuple[Tensor, AdamState]:
         t = state.t + 1
-        if self.order == "sim":
+        if self.order == "simultaneous":
             d, m, v = self._direction(game.xi(z), state.m, state.v, t)
             return z - self.scale(game, d), AdamState(m, v, t)
         mx, my = game.split(state.m)

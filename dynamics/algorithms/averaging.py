@@ -1,4 +1,4 @@
-"""Iterate averaging around any algorithm (ALGORITHMS.md §9)."""
+"""Iterate averaging around any algorithm (docs/algorithms.md §9)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class Averaging(Algorithm):
 
     group = "wrappers"
     wrapper = True
-    reference = "ALGORITHMS.md §9; oracle: uniform average of alt-GDA NE = (−0.2235234595, 0.1168558633)"
+    reference = "docs/algorithms.md §9; oracle: uniform average of alt-GDA NE = (−0.2235234595, 0.1168558633)"
     base: Algorithm = hparam(AltGDA(), kind="algorithm", help="the algorithm whose iterates are averaged")
     mode: str = hparam("uniform", choices=("uniform", "ema"), help="uniform average or exponential moving average")
     beta: float = hparam(0.9, low=0.0, high=0.99999, help="EMA decay β (mode='ema')")

@@ -1,4 +1,4 @@
-"""Competitive gradient descent (ALGORITHMS.md §13)."""
+"""Competitive gradient descent (docs/algorithms.md §13)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class CGD(GradientAlgorithm):
 
     group = "second-order"
     second_order = True
-    reference = "ALGORITHMS.md §13; oracle: ρ = 1/sqrt(1+η²) on f = xy, per singular value on xᵀAy"
+    reference = "docs/algorithms.md §13; oracle: ρ = 1/sqrt(1+η²) on f = xy, per singular value on xᵀAy"
 
     solver: str = hparam("auto", choices=SOLVERS, advanced=True,
                          help="linear solve: CG with Hessian-vector products, dense (tiny games), or auto")

@@ -1,4 +1,4 @@
-"""Conjugate-gradient method for GANs of Naganuma & Iiduka (ALGORITHMS.md §18)."""
+"""Conjugate-gradient method for GANs of Naganuma & Iiduka (docs/algorithms.md §18)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
+from ..updates import ORDERS
 
 RULES = ("FR", "PRP", "HS", "DY", "HS_DY", "FR_PRP", "HZ")
-ORDERS = ("simultaneous", "x_first", "y_first")
 
 
 class CGState(NamedTuple):
@@ -64,7 +64,7 @@ class ConjugateGradient(GradientAlgorithm):
     """
 
     group = "conjugate gradient"
-    reference = "ALGORITHMS.md §18; oracle: f = xy, η = 0.1, 100 steps: PRP → (0.0134258, −1.0109470)"
+    reference = "docs/algorithms.md §18; oracle: f = xy, η = 0.1, 100 steps: PRP → (0.0134258, −1.0109470)"
 
     rule: str = hparam("PRP", choices=RULES, help="formula for β_t")
     coef: float = hparam(1.0, low=0.0, high=1.0, help="coef multiplying the capped β_t")

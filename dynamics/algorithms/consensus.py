@@ -1,4 +1,4 @@
-"""Consensus optimization (ALGORITHMS.md §10)."""
+"""Consensus optimization (docs/algorithms.md §10)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from .gda import alternate
-
-ORDERS = ("simultaneous", "x_first", "y_first")
+from ..updates import ORDERS, alternate
 
 
 @register_algorithm("consensus")
@@ -50,7 +48,7 @@ class Consensus(GradientAlgorithm):
     group = "second-order"
     second_order = True
     cost = 3.0
-    reference = "ALGORITHMS.md §10; oracle: ρ = sqrt((1−ηγ)² + η²) on f = xy (0.9055385138 at η = 0.1, γ = 1)"
+    reference = "docs/algorithms.md §10; oracle: ρ = sqrt((1−ηγ)² + η²) on f = xy (0.9055385138 at η = 0.1, γ = 1)"
 
     gamma: float = hparam(1.0, low=0.0, high=100.0, help="γ, weight of the consensus term ∇½|ξ|²")
     order: str = hparam("simultaneous", choices=ORDERS, help="both players at once, or alternating")

@@ -1,4 +1,4 @@
-"""Extragradient and extrapolation from the past (ALGORITHMS.md §7-8)."""
+"""Extragradient and extrapolation from the past (docs/algorithms.md §7-8)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class Extragradient(GradientAlgorithm):
     """
 
     cost = 2.0
-    reference = "ALGORITHMS.md §7; oracle: |z_T| = (1−η²+η⁴)^{T/2} |z_0| on f = xy"
+    reference = "docs/algorithms.md §7; oracle: |z_T| = (1−η²+η⁴)^{T/2} |z_0| on f = xy"
     project_lookahead: bool = hparam(True, advanced=True,
                                      help="project the look-ahead point too (False: Gidel et al.'s notebook)")
 
@@ -73,7 +73,7 @@ class ExtrapolationFromThePast(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §8; oracle: half-iterates = OGDA iterates; §23.1 EFTP rows"
+    reference = "docs/algorithms.md §8; oracle: half-iterates = OGDA iterates; §23.1 EFTP rows"
     init_mode: str = hparam("zero", choices=("zero", "current"),
                             help="ξ(w₋½): zero (VI-GAN repo: first extrapolation is a no-op) or ξ(w₀)")
 

@@ -1,4 +1,4 @@
-"""Follow-the-Ridge (ALGORITHMS.md §12)."""
+"""Follow-the-Ridge (docs/algorithms.md §12)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class FollowTheRidge(GradientAlgorithm):
 
     group = "second-order"
     second_order = True
-    reference = "ALGORITHMS.md §12; oracle: eigenvalues {1 − η_x(a + b²/c), 1 − η_y c} on the quadratic game"
+    reference = "docs/algorithms.md §12; oracle: eigenvalues {1 − η_x(a + b²/c), 1 − η_y c} on the quadratic game"
 
     damping: float = hparam(0.0, low=0.0, high=100.0, help="λ added to H_yy before the solve")
     solver: str = hparam("auto", choices=SOLVERS, advanced=True,

@@ -1,4 +1,4 @@
-"""Gradient-norm regularised GDA of Nagarajan & Kolter (ALGORITHMS.md §20)."""
+"""Gradient-norm regularised GDA of Nagarajan & Kolter (docs/algorithms.md §20)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from .gda import alternate
-
-ORDERS = ("y_first", "x_first", "simultaneous")
+from ..updates import ORDERS, alternate
 
 
 @register_algorithm("gd_reg")
@@ -43,7 +41,7 @@ class GDReg(GradientAlgorithm):
 
     group = "second-order"
     second_order = True
-    reference = "ALGORITHMS.md §20; oracle: sim on f = xy equals unrolled K = η_r/η (ρ = 0.9539392014 at η_r = 0.5)"
+    reference = "docs/algorithms.md §20; oracle: sim on f = xy = unrolled K = η_r/η (ρ = 0.9539392014 at η_r = 0.5)"
 
     eta_r: float = hparam(0.5, low=0.0, high=100.0, help="η_r, weight of the generator's penalty |∇_y f|²")
     order: str = hparam("y_first", choices=ORDERS, help="discriminator first (code), generator first, or both at once")

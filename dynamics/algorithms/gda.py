@@ -1,18 +1,15 @@
-"""Gradient descent-ascent, simultaneous and alternating (ALGORITHMS.md §1-3)."""
+"""Gradient descent-ascent, simultaneous and alternating (docs/algorithms.md §1-3)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
 
 from ..algorithm import GradientAlgorithm
 from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-
-ORDERS = ("x_first", "y_first")
+from ..updates import ALTERNATING_ORDERS, alternate, axpy
 
 
 @register_algorithm("gda")
@@ -33,34 +30,10 @@ class GDA(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §1, §3; oracle: |z_T| = (1+η²)^{T/2} |z_0| on f = xy"
+    reference = "docs/algorithms.md §1, §3; oracle: |z_T| = (1+η²)^{T/2} |z_0| on f = xy"
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         return self.descend(game, z, game.xi(z)), state
-
-
-def axpy(x: Tensor, g: Tensor, eta) -> Tensor:
-    """``x - eta * g``, one fused kernel when ``eta`` is a Python number (a (B, 1) tensor in sweeps)."""
-    return torch.add(x, g, alpha=-eta) if isinstance(eta, float) else x - eta * g
-
-
-def alternate(game: Game, z: Tensor, move_x, move_y, order: str) -> Tensor:
-    """Gauss-Seidel sweep: ``move_x(z) -> x_new`` then ``move_y(z) -> y_new`` at the updated point
-    (or the other way round); projections are applied after each player's move.
-    """
-    x, y = game.split(z)
-    free = not game.constrained  # unconstrained: the moved player's block is the move itself
-    if order == "x_first":
-        x = move_x(z)
-        z = game.project(game.join(x, y))
-        if not free:
-            x, _ = game.split(z)
-        return game.project(game.join(x, move_y(z)))
-    y = move_y(z)
-    z = game.project(game.join(x, y))
-    if not free:
-        _, y = game.split(z)
-    return game.project(game.join(move_x(z), y))
 
 
 @register_algorithm("alt_gda")
@@ -82,8 +55,8 @@ class AltGDA(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §2; oracle: Q = x² + y² − ηxy conserved on f = xy"
-    order: str = hparam("x_first", choices=ORDERS, help="which player moves first")
+    reference = "docs/algorithms.md §2; oracle: Q = x² + y² − ηxy conserved on f = xy"
+    order: str = hparam("x_first", choices=ALTERNATING_ORDERS, help="which player moves first")
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         def move_x(w: Tensor) -> Tensor:
@@ -95,4 +68,4 @@ class AltGDA(GradientAlgorithm):
         return alternate(game, z, move_x, move_y, self.order), state
 
 
-__all__ = ["GDA", "AltGDA", "alternate", "ORDERS"]
+__all__ = ["GDA", "AltGDA"]

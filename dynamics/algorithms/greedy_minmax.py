@@ -1,4 +1,4 @@
-"""Greedy min-max of Mangoubi, Sachdeva & Vishnoi (ALGORITHMS.md §17)."""
+"""Greedy min-max of Mangoubi, Sachdeva & Vishnoi (docs/algorithms.md §17)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from .adam import PlayerAdam
+from .adam import OPTIMIZERS, AdamOption, PlayerAdam, adam_setting
 
 VARIANTS = ("mnist", "gaussian")
 REVERTS = ("auto", "both", "x")
-OPTIMIZERS = ("sgd", "adam")
 CRITERIA = ("value", "d_loss")
 BATCHES = ("auto", "fresh", "shared")
 
@@ -48,7 +47,7 @@ class GreedyAdamState(NamedTuple):
 
 @register_algorithm("greedy_minmax")
 @dataclass(frozen=True, kw_only=True)
-class GreedyMinMax(GradientAlgorithm):
+class GreedyMinMax(AdamOption, GradientAlgorithm):
     r"""Greedy min-max: the min player's proposal is kept only if the max player's response agrees.
 
     Each iteration $j$ the generator proposes $x' = x_j - \eta_x\nabla_x f(x_j, y_j)$, the
@@ -106,7 +105,7 @@ class GreedyMinMax(GradientAlgorithm):
 
     group = "accept/reject"
     stochastic = True
-    reference = "ALGORITHMS.md §17; oracle: f = xy toy, 20 accepted / 60 rejected / 20 unconditional"
+    reference = "docs/algorithms.md §17; oracle: f = xy toy, 20 accepted / 60 rejected / 20 unconditional"
 
     variant: str = hparam("mnist", choices=VARIANTS, help="which notebook's loop: MNIST (alternating) or Gaussian")
     rate: int = hparam(5, low=1, high=1000, help="every rate-th iteration is accepted unconditionally (1 = GDA)")
@@ -117,11 +116,7 @@ class GreedyMinMax(GradientAlgorithm):
     temp_offset: float = hparam(4.0, low=0.0, high=1000.0, advanced=True, help="τ₀ in τ_j = τ₀ + exp((j/s)²)")
     temp_scale: float = hparam(20000.0, low=1.0, high=1e9, log=True, advanced=True, help="s in τ_j = τ₀ + exp((j/s)²)")
     seed: int = hparam(0, low=0, high=2**31 - 1, help="seed of the temperature draws")
-    optimizer: str = hparam("sgd", choices=OPTIMIZERS,
-                            help="each player's step: plain gradient step or Adam (the notebooks use Adam)")
-    beta1: float = hparam(0.5, low=0.0, high=0.9999, advanced=True, help="Adam β₁ (optimizer='adam')")
-    beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam β₂ (optimizer='adam')")
-    eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="Adam ε (optimizer='adam')")
+    beta1: float = adam_setting("beta1", 0.5)  # the notebooks' Adam(lr, 0.5)
     criterion: str = hparam("value", choices=CRITERIA, advanced=True,
                             help="a rise of this rejects: f (MNIST notebook) or -f (Gaussian notebook as written)")
     batches: str = hparam("auto", choices=BATCHES, advanced=True,
@@ -175,7 +170,7 @@ class GreedyMinMax(GradientAlgorithm):
         fresh = self._fresh(game)
         adam = self.optimizer == "adam"
         # each player's steps this iteration advance that player's own moments and step count
-        players = PlayerAdam(game, state, self.beta1, self.beta2, self.eps, enabled=adam)
+        players = self.players(game, state)
 
         sign = 1.0 if self.criterion == "value" else -1.0  # f_ref is stored in the tested quantity
         # the tested loss: the game's own acceptance evaluation if it has one (fresh data), else value()

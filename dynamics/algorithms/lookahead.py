@@ -1,4 +1,4 @@
-"""Lookahead-minmax around any algorithm (ALGORITHMS.md §22)."""
+"""Lookahead-minmax around any algorithm (docs/algorithms.md §22)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class Lookahead(Algorithm):
 
     group = "wrappers"
     wrapper = True
-    reference = "ALGORITHMS.md §22; oracle: NE (sim-GDA, k=5, α=0.5) = (0.8730214856, −0.4228583311)"
+    reference = "docs/algorithms.md §22; oracle: NE (sim-GDA, k=5, α=0.5) = (0.8730214856, −0.4228583311)"
     base: Algorithm = hparam(GDA(), kind="algorithm", help="the fast algorithm")
     k: int = hparam(5, low=1, high=1000, help="fast steps per sync")
     alpha: float = hparam(0.5, low=0.0, high=1.0, help="slow step α towards the fast weights")

@@ -1,4 +1,4 @@
-"""Heavy-ball momentum, positive or negative, simultaneous or alternating (ALGORITHMS.md §4)."""
+"""Heavy-ball momentum, positive or negative, simultaneous or alternating (docs/algorithms.md §4)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import Tensor
-from .gda import alternate, axpy
-
-UPDATE_ORDERS = ("sim", "x_first", "y_first")
+from ..updates import ORDERS, alternate, axpy
 
 
 class MomentumState(NamedTuple):
@@ -37,16 +35,16 @@ class Momentum(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §4; oracle: §23.1 momentum rows (alt β=−0.5: ρ = 0.9985177891)"
+    reference = "docs/algorithms.md §4; oracle: §23.1 momentum rows (alt β=−0.5: ρ = 0.9985177891)"
     beta: float = hparam(-0.5, low=-1.0, high=1.0, help="momentum β (negative damps rotation)")
-    order: str = hparam("x_first", choices=UPDATE_ORDERS, help="simultaneous or which player moves first")
+    order: str = hparam("x_first", choices=ORDERS, help="simultaneous or which player moves first")
 
     def init(self, game: Game, z: Tensor) -> MomentumState:
         return MomentumState(z_prev=z)
 
     def step(self, game: Game, z: Tensor, state: MomentumState) -> tuple[Tensor, MomentumState]:
         velocity = z - state.z_prev  # (B, D)
-        if self.order == "sim":
+        if self.order == "simultaneous":
             return z - self.scale(game, game.xi(z)) + self.beta * velocity, MomentumState(z)
         vx, vy = game.split(velocity)
 

@@ -1,4 +1,4 @@
-"""k-step nested (n_critic) updates (ALGORITHMS.md §19)."""
+"""k-step nested (n_critic) updates (docs/algorithms.md §19)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class Nested(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §19; oracle: k = 5 NE z_100 = (−0.6870368339, −1.8701524375)"
+    reference = "docs/algorithms.md §19; oracle: k = 5 NE z_100 = (−0.6870368339, −1.8701524375)"
     k: int = hparam(5, low=1, high=100, help="critic (max-player) steps per generator step")
 
     def step_cost(self, game: Game) -> float:

@@ -1,4 +1,4 @@
-"""Optimistic gradient descent-ascent (ALGORITHMS.md §6)."""
+"""Optimistic gradient descent-ascent (docs/algorithms.md §6)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class OGDA(GradientAlgorithm):
 
     """
 
-    reference = "ALGORITHMS.md §6; oracle: §23.1 OGDA rows, ρ = 0.9949361530 on f = xy, η = 0.1"
+    reference = "docs/algorithms.md §6; oracle: §23.1 OGDA rows, ρ = 0.9949361530 on f = xy, η = 0.1"
     init_mode: str = hparam("current", choices=("current", "zero"),
                             help="ξ(z₋₁): the current field (optax, FTR) or zero (VI-GAN OMD)")
 

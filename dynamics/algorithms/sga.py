@@ -1,4 +1,4 @@
-"""Symplectic gradient adjustment (ALGORITHMS.md §11)."""
+"""Symplectic gradient adjustment (docs/algorithms.md §11)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class SGA(GradientAlgorithm):
     group = "second-order"
     second_order = True
     cost = 4.0
-    reference = "ALGORITHMS.md §11; oracle: λ → +λ₀ on bilinear games, equal to consensus with γ = λ₀ on f = xy"
+    reference = "docs/algorithms.md §11; oracle: λ → +λ₀ on bilinear games, equal to consensus with γ = λ₀ on f = xy"
 
     lam: float = hparam(1.0, low=-100.0, high=100.0,
                         help="λ₀ (reg_params), weight of the adjustment Aᵀξ (negative: push away from the rotation)")

@@ -1,4 +1,4 @@
-"""Smoothed GDA (ALGORITHMS.md §15) and the double-smoothed discriminator scheme (§16)."""
+"""Smoothed GDA (docs/algorithms.md §15) and the double-smoothed discriminator scheme (§16)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from .adam import PlayerAdam
-from .gda import alternate
+from ..updates import alternate
+from .adam import OPTIMIZERS, AdamOption, PlayerAdam
 
 PENALTIES = ("norm", "global_norm", "squared")
-OPTIMIZERS = ("sgd", "adam")
 DOUBLE_ORDERS = ("x_first", "simultaneous")
 
 
@@ -60,23 +59,9 @@ class SmoothedGDAAdamState(NamedTuple):
     t_y: Tensor  # (B,) long: Adam steps the max player has taken
 
 
-class _AdamOption:
-    """The ``optimizer="adam"`` option shared by ``sgda`` and ``double_sgda``.
-
-    Each player's *full* gradient (its loss including the smoothing terms) goes through
-    :class:`~dynamics.algorithms.adam.PlayerAdam` with that player's own moments and step count, as one
-    ``torch.optim.Adam`` per player would do; ``optimizer="sgd"`` returns the gradient unchanged.
-    """
-
-    # the subclasses declare the hparams optimizer, beta1, beta2, eps
-
-    def _players(self, game: Game, state: State) -> PlayerAdam:
-        return PlayerAdam(game, state, self.beta1, self.beta2, self.eps, enabled=self.optimizer == "adam")
-
-
 @register_algorithm("sgda")
 @dataclass(frozen=True, kw_only=True)
-class SmoothedGDA(_AdamOption, GradientAlgorithm):
+class SmoothedGDA(AdamOption, GradientAlgorithm):
     r"""Smoothed GDA: alternating GDA on a proximally smoothed objective with a slow anchor.
 
     With $K(x, z; y) = f(x, y) + \tfrac{p}{2}\|x - z\|^2$:
@@ -107,15 +92,10 @@ class SmoothedGDA(_AdamOption, GradientAlgorithm):
     """
 
     group = "smoothed"
-    reference = "ALGORITHMS.md §15; oracle: (x, y, z) matrix on f = xy, ρ = 0.9878181701 at p = 1, β = 0.1"
+    reference = "docs/algorithms.md §15; oracle: (x, y, z) matrix on f = xy, ρ = 0.9878181701 at p = 1, β = 0.1"
 
     p: float = hparam(1.0, low=0.0, high=100.0, help="p, weight of the proximal term (p/2)|x − z|²")
     beta: float = hparam(0.1, low=1e-6, high=1.0, help="β, speed of the anchor z ← z + β(x − z)")
-    optimizer: str = hparam("sgd", choices=OPTIMIZERS,
-                            help="each player's step: plain gradient step or Adam on its full gradient")
-    beta1: float = hparam(0.9, low=0.0, high=0.9999, advanced=True, help="Adam β₁ (optimizer='adam')")
-    beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam β₂ (optimizer='adam')")
-    eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="Adam ε (optimizer='adam')")
 
     def init(self, game: Game, z: Tensor) -> State:
         anchor = game.split(z)[0].clone()
@@ -125,7 +105,7 @@ class SmoothedGDA(_AdamOption, GradientAlgorithm):
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
         anchor = state.anchor  # (B, dx)
-        players = self._players(game, state)
+        players = self.players(game, state)
 
         def move_x(w: Tensor) -> Tensor:
             x = game.split(w)[0]
@@ -160,7 +140,7 @@ class DoubleSmoothedAdamState(NamedTuple):
 
 @register_algorithm("double_sgda")
 @dataclass(frozen=True, kw_only=True)
-class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
+class DoubleSmoothedGDA(AdamOption, GradientAlgorithm):
     r"""Double-smoothed GDA: a slow discriminator anchors the fast one and also trains the generator.
 
     Toy analogue of the ``ojus1/SmoothedGradientDescentAscent`` scheme, with $\bar y$ the slow
@@ -198,7 +178,7 @@ class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
     """
 
     group = "smoothed"
-    reference = ("ALGORITHMS.md §16 (toy analogue); no published oracle: p = 0 is alternating GDA (x first), "
+    reference = ("docs/algorithms.md §16 (toy analogue); no published oracle: p = 0 is alternating GDA (x first), "
                  "simultaneous GDA with order='simultaneous'")
 
     p: float = hparam(0.5, low=0.0, high=100.0, help="p, weight of the slow discriminator terms")
@@ -209,11 +189,6 @@ class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
     order: str = hparam("x_first", choices=DOUBLE_ORDERS,
                         help="generator step first, the discriminator sees it (repo), or both at once")
     generator_term: bool = hparam(True, help="the generator also descends p·(its loss against ȳ) (off: SGDA.py)")
-    optimizer: str = hparam("sgd", choices=OPTIMIZERS,
-                            help="each player's step: plain gradient step or Adam on its full gradient")
-    beta1: float = hparam(0.9, low=0.0, high=0.9999, advanced=True, help="Adam β₁ (optimizer='adam')")
-    beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam β₂ (optimizer='adam')")
-    eps: float = hparam(1e-8, low=1e-12, high=1e-1, log=True, advanced=True, help="Adam ε (optimizer='adam')")
 
     def init(self, game: Game, z: Tensor) -> State:
         anchor = game.split(z)[1].clone()
@@ -233,7 +208,7 @@ class DoubleSmoothedGDA(_AdamOption, GradientAlgorithm):
         else:
             pull = diff
         # each player's full gradient (penalty included) goes through its own optimiser
-        players = self._players(game, state)
+        players = self.players(game, state)
         if self.order == "simultaneous":
             xi_x, xi_y = game.split(game.xi(z))
         else:

@@ -1,4 +1,4 @@
-"""Unrolled GAN (ALGORITHMS.md §14)."""
+"""Unrolled GAN (docs/algorithms.md §14)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from .adam import adam_direction
-
-OPTIMIZERS = ("sgd", "adam")
+from .adam import OPTIMIZERS, AdamOption, adam_setting
 
 
 class UnrolledAdamState(NamedTuple):
@@ -26,7 +24,7 @@ class UnrolledAdamState(NamedTuple):
 
 @register_algorithm("unrolled")
 @dataclass(frozen=True, kw_only=True)
-class Unrolled(GradientAlgorithm):
+class Unrolled(AdamOption, GradientAlgorithm):
     r"""Unrolled GAN: the generator steps on the loss after K simulated discriminator steps.
 
     $$ y^0 = y_t,\quad y^{k+1} = y^k + \eta_y \nabla_y f(x_t, y^k)\ (k < K), \qquad
@@ -54,13 +52,10 @@ class Unrolled(GradientAlgorithm):
 
     group = "second-order"
     second_order = True
-    reference = "ALGORITHMS.md §14; oracle: on f = xy, ∇̃_x = y + 2Kη_y x; K = 1: ρ = 0.9949874371, K = 5: 0.9539392014"
+    reference = "docs/algorithms.md §14; oracle: f = xy, ∇̃_x = y + 2Kη_y x; K=1: ρ = 0.9949874371, K=5: 0.9539392014"
 
     unroll_steps: int = hparam(5, low=0, high=50, help="K, simulated discriminator steps")
-    optimizer: str = hparam("sgd", choices=OPTIMIZERS, help="inner (and outer) steps: plain gradient or Adam")
-    beta1: float = hparam(0.5, low=0.0, high=0.999, advanced=True, help="Adam β₁ (optimizer='adam')")
-    beta2: float = hparam(0.999, low=0.0, high=0.99999, advanced=True, help="Adam β₂ (optimizer='adam')")
-    eps: float = hparam(1e-8, low=1e-12, high=1e-2, log=True, advanced=True, help="Adam ε (optimizer='adam')")
+    beta1: float = adam_setting("beta1", 0.5)  # the authors' demo
 
     def step_cost(self, game: Game) -> float:
         return 3.0 * (1 + self.unroll_steps)  # K inner steps, differentiated through
@@ -74,7 +69,7 @@ class Unrolled(GradientAlgorithm):
     def _adam(self, g: Tensor, m: Tensor, v: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """One Adam direction from moments (m, v) at step count t (B,) (already incremented)."""
         # the tiny shift keeps the unrolled derivative finite where v = 0 (sqrt'(0) = inf)
-        return adam_direction(g, m, v, t.to(g.dtype)[:, None], self.beta1, self.beta2, self.eps, shift=1e-30)
+        return self.adam_direction(g, m, v, t.to(g.dtype)[:, None], shift=1e-30)
 
     def _unrolled_y(self, game: Game, x: Tensor, y: Tensor, st: Optional[UnrolledAdamState],
                     first: list[Tensor]) -> Tensor:

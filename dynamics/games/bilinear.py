@@ -12,6 +12,7 @@ from ..errors import InvalidArgument
 from ..game import Game
 from ..params import hparam
 from ..registry import register_game
+from ..torch_internals import is_func_wrapped
 from ..types import Tensor
 from ..validation import real_matrix
 
@@ -23,7 +24,7 @@ _SMALL_BATCH = 256
 def _pairs(z: Tensor) -> bool:
     """Whether the rows of ``z`` (B, 2) can be viewed as complex numbers x + iy (plain memory, no autograd)."""
     return (z.stride() == (2, 1) and z.storage_offset() % 2 == 0 and not z.requires_grad
-            and z.dtype in (torch.float32, torch.float64) and not torch._C._functorch.is_functorch_wrapped_tensor(z))
+            and z.dtype in (torch.float32, torch.float64) and not is_func_wrapped(z))
 
 
 def _matrix(v: object, what: str = "matrix") -> tuple[tuple[float, ...], ...]:
@@ -50,7 +51,7 @@ class Bilinear(Game):
     The default is the scalar game $f = xy$ with its equilibrium at the origin. For square,
     invertible $A$ the equilibrium is $y^* = -A^{-1} b$, $x^* = -A^{-\top} c$, and the field's
     Jacobian has eigenvalues $\pm i\,\sigma_k(A)$: every result on $f = xy$ holds per singular
-    value with $\eta \to \eta\sigma_k$ (ALGORITHMS.md §0).
+    value with $\eta \to \eta\sigma_k$ (docs/algorithms.md §0).
 
     References:
         Gidel et al., "A Variational Inequality Perspective on GANs", ICLR 2019 (arXiv:1802.10551).
@@ -112,6 +113,11 @@ class Bilinear(Game):
         return k["A"], k["b"], k["c"]
 
     def loss(self, x: Tensor, y: Tensor) -> Tensor:
+        if self._scalar is not None:  # elementwise, the same products as the matrix form below
+            a, b, c = self._scalar
+            xs, ys = x[:, 0], y[:, 0]
+            out = (xs * a) * ys
+            return out + xs * b + ys * c if b != 0.0 or c != 0.0 else out
         A, b, c = self._t(x)
         return ((x @ A) * y).sum(1) + x @ b + y @ c  # (B,)
 

@@ -1,4 +1,4 @@
-"""The Dirac-GAN of Mescheder, Geiger & Nowozin (2018): a GAN you can draw (ALGORITHMS.md §21)."""
+"""The Dirac-GAN of Mescheder, Geiger & Nowozin (2018): a GAN you can draw (docs/algorithms.md §21)."""
 
 from __future__ import annotations
 

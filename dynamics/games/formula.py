@@ -105,6 +105,12 @@ class FormulaGame(Game):
     def __reduce__(self) -> tuple:
         return (_rebuild, (self.config(),))
 
+    def eval_cost(self) -> float:
+        """Work of one field evaluation per coordinate: a forward and a backward pass over every
+        node of the parsed tree(s), about three elementwise operations per node.
+        """
+        return max(1.0, 3.0 * sum(p.size for p in self._parsed) / self.dim)
+
     @property
     def zero_sum(self) -> bool:  # type: ignore[override]
         return self.g is None

@@ -28,7 +28,7 @@ class Quadratic(Game):
     $M = \begin{pmatrix} P & B \\ -B^\top & Q \end{pmatrix}$ (give ``P``, ``B``, ``Q``).
     The origin is the critical point. It is a strict local Nash point iff $a > 0$ and $c > 0$,
     a strict local minimax point (Jin et al. 2020) iff $c > 0$ and $a + b^2/c > 0$, and the GDA
-    flow is stable there iff $a + c > 0$ and $ac + b^2 > 0$ (ALGORITHMS.md §0).
+    flow is stable there iff $a + c > 0$ and $ac + b^2 > 0$ (docs/algorithms.md §0).
 
     Presets: ``strongly_convex_concave`` (1, 1, 1); ``convex_concave`` (0, 1, 0.5);
     ``nonconvex_concave`` (−1, 2, 1: a local minimax point where GDA is unstable);
@@ -102,6 +102,10 @@ class Quadratic(Game):
         return self._dims[1]
 
     def loss(self, x: Tensor, y: Tensor) -> Tensor:
+        if self._scalar is not None:  # elementwise, the same products as the matrix form below
+            a, b, c = self._scalar
+            xs, ys = x[:, 0], y[:, 0]
+            return 0.5 * ((xs * a) * xs) + (xs * b) * ys - 0.5 * ((ys * c) * ys)
         k = self.constants(x)
         return 0.5 * ((x @ k["P"]) * x).sum(1) + ((x @ k["B"]) * y).sum(1) - 0.5 * ((y @ k["Q"]) * y).sum(1)
 
