@@ -139,7 +139,8 @@ class Bilinear(Game):
     def xi_x(self, z: Tensor) -> Tensor:
         if self._scalar is not None:
             a, b, _ = self._scalar
-            out = z[:, 1:2] * a
+            # f = xy: the field's x-part is y itself, a view (no kernel), as on the box game
+            out = z[:, 1:2] if a == 1.0 else z[:, 1:2] * a
             return out if b == 0.0 else out + b
         _, y = self.split(z)
         A, b, _ = self._t(z)
