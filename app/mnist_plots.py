@@ -218,12 +218,15 @@ def runs_fraction_figure(rows: Sequence[dict[str, Any]], highlight: dict[str, in
             legendgroup=arm if not bold else f"{arm}-shown", showlegend=bold or arm not in shown,
             hovertemplate=f"{ARM_LABELS.get(arm, arm)} run {r['seed']}<br>iteration %{{x}}: %{{y:.2f}}<extra></extra>"))
         shown.add(arm)
-    fig.add_vline(x=at, line=dict(color="black", width=1, dash="dot"), annotation_text=f"iteration {at}")
+    fig.add_vline(x=at, line=dict(color="black", width=1, dash="dot"), annotation_text=f"iteration {at}",
+                  annotation_position="bottom left")
     if reference is not None:
         fig.add_hline(y=reference, line=dict(color="gray", dash="dash"), annotation_text=f"data: {reference:.2f}",
                       annotation_position="bottom right")
+    last = max((len(r["frac_ones"]) - 1) * int(r["eval_every"]) for r in rows) if rows else at
     fig.update_layout(height=f["height"], margin=dict(l=50, r=10, t=30, b=40), font=dict(size=f["font"]),
-                      xaxis_title="iteration", yaxis_title="fraction of 1s", yaxis_range=[-0.02, 1.02],
+                      xaxis_title="iteration", xaxis_range=[0, max(last, at)], yaxis_title="fraction of 1s",
+                      yaxis_range=[-0.02, 1.02],
                       legend=dict(orientation="h", y=-0.2))
     return fig
 
@@ -293,13 +296,14 @@ def training_animation(runs: Sequence[tuple[str, str, Sequence[int], np.ndarray,
                 args=[None, dict(frame=dict(duration=400, redraw=True), fromcurrent=True, transition=dict(duration=0))])
     pause = dict(label="❚❚ pause", method="animate",
                  args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])
-    slider = dict(active=0, y=-0.08, currentvalue=dict(prefix="iteration "), pad=dict(t=30),
-                  steps=[dict(label=str(s), method="animate",
+    slider = dict(active=0, y=-0.08, currentvalue=dict(visible=False), pad=dict(t=30),  # the title counts
+                  steps=[dict(label=str(s) if i % max(1, len(steps) // 10) == 0 else "", method="animate",
                               args=[[str(s)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
-                         for s in steps])
-    fig.update_layout(title_text=f"iteration {steps[0]}", height=f["height"] + (260 if curves else 0),
-                      font=dict(size=f["font"]),
-                      margin=dict(l=50, r=10, t=70, b=40), legend=dict(orientation="h", y=-0.32),
+                         for i, s in enumerate(steps)])
+    fig.update_layout(title=dict(text=f"iteration {steps[0]}", x=0.5, xanchor="center"),
+                      height=f["height"] + (260 if curves else 0), font=dict(size=f["font"]),
+                      margin=dict(l=50, r=10, t=70, b=40),
+                      legend=dict(orientation="h", x=1, xanchor="right", y=0.40, yanchor="bottom"),
                       updatemenus=[dict(type="buttons", buttons=[play, pause], x=0, y=1.12, xanchor="left",
                                         direction="left")], sliders=[slider])
     return fig
@@ -327,7 +331,7 @@ def blog_gif_frames(title: str, runs: Sequence[tuple[str, str, Sequence[int], np
     fig = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
     gs = fig.add_gridspec(2 if with_curve else 1, n, height_ratios=[3, 1.6] if with_curve else [1],
-                          left=0.07, right=0.98, top=0.86, bottom=0.1, hspace=0.35, wspace=0.08)
+                          left=0.07, right=0.98, top=0.86, bottom=0.1, hspace=0.22, wspace=0.08)
     fig.suptitle(title, fontsize=17, fontweight="bold", y=0.975)
     counter = fig.text(0.5, 0.905, "", ha="center", fontsize=14)
     img_axes, ims = [], []

@@ -87,6 +87,9 @@ def test_shipped_checkpoint_matches_its_config_and_reproduces_its_first_snapshot
     # the stored algorithm is the config's, with every hyperparameter spelled out
     built = dynamics.from_config(dict(cfg.algorithm)).config()
     assert {k: built[k] for k in meta["algorithm"]} == meta["algorithm"]
+    if meta["algorithm"]["name"] == "double_sgda":  # defaults changed once: the meaning must be spelled out
+        assert {"order", "penalty", "generator_term"} <= set(meta["algorithm"]) <= set(cfg.algorithm) | {
+            "lr_x", "lr_y", "eps"}
     g, _ = make_players(cfg.arch, cfg.latent)
     x0 = init_flat(g, cfg.seeds, cfg.init)  # (S, P_x): what GANGame.init_params gives the generator
     noise = eval_noise(tensors["snapshots"].shape[2], cfg.latent)
@@ -97,3 +100,26 @@ def test_shipped_checkpoint_matches_its_config_and_reproduces_its_first_snapshot
         stored = tensors["snapshots"][0, s]
         assert meta["history"]["snapshot_steps"][0] == 0
         assert (first.int() - stored.int()).abs().max() <= 1  # float32 rounding at most one grey level
+
+
+@pytest.mark.skipif(not (SHIPPED_DIR / "exp2_runs.json").is_file(), reason="no shipped experiment-2 results")
+def test_shipped_exp2_runs_are_the_median_runs_of_the_shipped_statistic():
+    from gan_demo.mnist.exp2 import summarize, trace_metrics
+    from gan_demo.mnist.shipped import load_sweep
+
+    data = load_sweep(SHIPPED_DIR)
+    rows = data["rows"]
+    for r in rows:  # each stored verdict follows from its stored trace
+        steps = [i * r["eval_every"] for i in range(len(r["frac_ones"]))]
+        m = trace_metrics(steps, r["frac_ones"], data["at"], data["threshold"])
+        assert (m["both_at"], m["min_share_at"]) == (r["both_at"], r["min_share_at"])
+    for arm in ("gda", "greedy_minmax"):
+        s = summarize(rows, arm)
+        meta = json.loads((SHIPPED_DIR / f"exp2_{arm}.json").read_text())
+        rep = meta["represents"]
+        assert meta["seeds"] == [s["median_seed"]] and (rep["k"], rep["n"]) == (s["k"], s["n"])
+        assert f"{s['k']} of {s['n']}" in rep["text"] and f"run {s['median_seed']}" in rep["text"]
+        # the shipped run's own trace is the one in the results file
+        mine = next(r for r in rows if r["arm"] == arm and r["seed"] == s["median_seed"])
+        assert [round(h[0][1], 4) for h in meta["history"]["class_hist"]] == mine["frac_ones"]
+        assert meta["config"]["batch_size"] == 128 and meta["config"]["acceptance"] == "fresh"

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app import lecture as lecture_mode
 from app import mnist_plots as mp
 from gan_demo.mnist import setups
 from gan_demo.mnist.exp2 import PUBLISHED, summarize
@@ -20,16 +21,6 @@ MAX_SAMPLES = 64
 SCALE = 3
 EXPERIMENTS = ("Experiment 2: greedy min-max vs GDA (0-1 MNIST)", "Experiment 1: Smoothed / Double SGDA (MNIST)",
                "Any checkpoints")
-
-
-def _lecture() -> bool:
-    """The shared lecture-mode switch (app/lecture.py) when present, else a local one."""
-    try:
-        from app import lecture
-    except ImportError:  # pragma: no cover - app/lecture.py lands with the app branch
-        return bool(st.sidebar.toggle("Lecture mode", value=False, key="lecture",
-                                      help="Large fonts and thick lines for a projector."))
-    return bool(lecture.setup())
 
 
 def _folder_key() -> tuple:
@@ -128,7 +119,7 @@ def _typical(run: ShippedRun) -> str:
 
 # ---- the page -------------------------------------------------------------------------------------
 st.title("MNIST")
-lecture = _lecture()
+lecture = lecture_mode.setup()
 good, broken = _load(KEY)
 for bad, why in sorted(broken.items()):
     st.warning(f"Checkpoint **{bad}** is broken and is not shown ({why}). Regenerate it with the command in "
@@ -161,7 +152,7 @@ if exp == EXPERIMENTS[0]:
     st.markdown("**The claim** (Mangoubi et al. 2020): on 0-1 MNIST at iteration 1000, both digits are "
                 f"generated in **{PUBLISHED['greedy_minmax']:.0%}** of runs with greedy min-max and "
                 f"**{PUBLISHED['gda']:.0%}** with GDA. GDA \"forgets how to generate 0s for a long time\".")
-    left, right = st.columns([3, 2] if not lecture else [1, 1])
+    left, right = st.columns([5, 4] if not lecture else [1, 1])
     with left:
         cols = st.columns(len(runs))
         for col, r in zip(cols, runs):
@@ -180,10 +171,11 @@ if exp == EXPERIMENTS[0]:
                 lo, hi = s["wilson95"]
                 table.append({"algorithm": mp.ARM_LABELS[arm],
                               f"both digits at {sweep.get('at', 1000)}": f"{s['k']} of {s['n']}",
-                              "share": f"{s['frac']:.0%}", "95 % interval (Wilson)": f"{lo:.0%} – {hi:.0%}",
-                              "published": f"{PUBLISHED[arm]:.0%}"})
+                              "95 % (Wilson)": f"{lo:.0%}–{hi:.0%}", "published": f"{PUBLISHED[arm]:.0%}"})
             st.markdown("**Across runs** (same settings, one seed each)")
             st.dataframe(pd.DataFrame(table), hide_index=True, key="mnist_stat")
+            if sweep.get("note"):
+                st.caption(str(sweep["note"]))
             st.caption(f"'Both digits' = each of 0 and 1 is at least {sweep.get('threshold', 0.1):.0%} of "
                        f"{sweep.get('eval_n', 500)} samples from a fixed noise bank, by our CNN classifier, at "
                        f"iteration {sweep.get('at', 1000)}. The paper judged visually. Shown runs: the median run "
@@ -292,7 +284,7 @@ with tab_m:
                      "classes covered": per.get("classes_covered"), "well covered": per.get("classes_well_covered"),
                      "KL(p̂‖uniform)": per.get("rev_kl"), "mean top-class prob.": per.get("mean_top_prob"),
                      "FID (CNN feat.)": per.get("fid"), "real-vs-real FID": m["real_floor"].get("fid"),
-                     "N": m.get("n_samples"), "CPU train s": r.meta["train_seconds"]})
+                     "N": m.get("n_samples"), "training wall s": r.meta["train_seconds"]})
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="mnist_table")
     st.caption("FID on the shipped classifier's 128-d features, generated N = held-out N; not comparable "
                "with Inception FIDs. The real-vs-real column is the held-out split scored the same way: the floor "

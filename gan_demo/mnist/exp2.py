@@ -30,6 +30,7 @@ import torch
 from dynamics import cli
 
 from .data import MNISTSplit, load_split
+from .report import digit_switches
 from .train import PRESETS, TrainConfig, Trainer
 
 #: the two arms and the presets that define them (same settings but the algorithm)
@@ -39,8 +40,6 @@ PUBLISHED = {"greedy_minmax": 0.86, "gda": 0.23}
 #: the parameters :func:`run_seeds` accepts, with their defaults
 DEFAULTS: dict[str, Any] = {"arm": "greedy_minmax", "steps": 1000, "at": 1000, "threshold": 0.10,
                             "eval_every": 10, "eval_n": 500, "batch_size": 128, "acceptance": "fresh"}
-#: a dominant digit's share that counts as "only that digit" for the switch count
-SWITCH_SHARE = 0.9
 
 
 def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
@@ -62,18 +61,6 @@ def both_present(frac_one: float, threshold: float = DEFAULTS["threshold"]) -> b
     (A 1e-9 tolerance keeps 1 - 0.9 = 0.0999... on the right side: shares are counts / N.)
     """
     return min(frac_one, 1.0 - frac_one) >= threshold - 1e-9
-
-
-def digit_switches(ones: list[float], share: float = SWITCH_SHARE) -> int:
-    """How often the dominant digit (share >= ``share``) changes along a trace of 1-fractions."""
-    last, n = None, 0
-    for f in ones:
-        cur = 1 if f >= share else 0 if f <= 1 - share else None
-        if cur is not None:
-            if last is not None and cur != last:
-                n += 1
-            last = cur
-    return n
 
 
 def trace_metrics(steps: list[int], ones: list[float], at: int, threshold: float) -> dict[str, Any]:
@@ -189,8 +176,9 @@ def collect(rows: list[dict], ship_dir: Path, out_dir: Path, params: Optional[di
             "k": s["k"], "n": s["n"], "wilson95": [round(lo, 4), round(hi, 4)], "seed": s["median_seed"],
             "rank": s["median_rank"],
             "text": (f"Both digits at {p['at']}: {s['k']} of {s['n']} {arm_text} runs. This is run {s['median_seed']}, "
-                     f"the median run ({s['median_rank']} of {s['n']}) by the smaller digit's share at {p['at']}, "
-                     f"which is {seen[(arm, s['median_seed'])]['min_share_at']:.2f} here."),
+                     f"the median run (rank {s['median_rank']} of {s['n']} by the smaller digit's share at {p['at']}"
+                     f"{'; the lower middle run for an even count' if s['n'] % 2 == 0 else ''}), "
+                     f"whose smaller share is {seen[(arm, s['median_seed'])]['min_share_at']:.2f}."),
         }
         ckpt.save(out_dir / f"exp2_{arm}", tensors, meta)
     data = {"format": SWEEP_FORMAT, "kind": "sweep", "experiment": "mnist_exp2", "params": p, "at": p["at"],
