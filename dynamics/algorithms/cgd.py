@@ -127,14 +127,14 @@ class CGD(GradientAlgorithm):
     def _solve_constant(game: Game, H: Tensor, xi_x: Tensor, xi_y: Tensor, ex, ey) -> tuple[Tensor, Tensor]:
         """:meth:`_solve_dense` for a constant Jacobian H (D, D): no per-row matrices at all."""
         dxn = game.dim_x
-        h_xy, h_yx = H[:dxn, dxn:], H[dxn:, :dxn]  # (dx, dy), (dy, dx)
         exy = ex * ey
         if game.dim_x == 1 and game.dim_y == 1 and isinstance(exy, float) and H.device.type == "cpu":
             # scalars with one step size per player: the two coefficients are host numbers, so the
             # rows see three fused kernels: Δy = (η_xη_y h_yx ξ_x − η_y ξ_y) / (1 − η_xη_y h_yx h_xy)
-            hyx, hxy = float(h_yx[0, 0]), float(h_xy[0, 0])
+            (_, hxy), (hyx, _) = H.tolist()
             dy = torch.add(xi_x * (exy * hyx), xi_y, alpha=-ey) / (1.0 - exy * (hyx * hxy))
             return dy, dy if hxy == 1.0 else dy * hxy
+        h_xy, h_yx = H[:dxn, dxn:], H[dxn:, :dxn]  # (dx, dy), (dy, dx)
         if game.dim_x == 1 and game.dim_y == 1:  # scalars: broadcasting beats (B, 1) @ (1, 1) products
             rhs = -ey * xi_y + exy * (xi_x * h_yx[0, 0])
             dy = rhs / (1.0 - exy * (h_yx[0, 0] * h_xy[0, 0]))
