@@ -319,7 +319,7 @@ def start_controls(lecture: bool, container: Any = None) -> tuple[float, float, 
 
 
 # ---- cached computations (keyed by plain configs) ---------------------------------------------
-# sized and evicted: a Run of 2000 steps is ~0.1 MB, a basin map ~0.1 MB (budgets: app/guard.py)
+# sized and evicted: entry caps and a ttl (the budgets of what they compute: app/guard.py)
 @st.cache_data(max_entries=512, ttl="2h", show_spinner=False)
 def simulate(game_cfg: GameConfig, algo_cfg: AlgoConfig, x0: float, y0: float, steps: int, seed: int,
              _stop: Optional[compute.Stopper] = None) -> compute.Run:
