@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import streamlit as st
 
+from dynamics import spectrum
 from dynamics.threads import configure_threads  # the project is installed (`-e .` in requirements.txt)
 
 configure_threads()  # one torch thread unless SADDLE_TORCH_THREADS says otherwise (dynamics/threads.py)
@@ -33,3 +35,23 @@ from app import guard, urlstate  # noqa: E402  (after the sys.path fix above)
 with guard.timed_run(page.url_path):  # server-side rerun time, logged only under SADDLE_TIMING_LOG (bench/load.py)
     urlstate.apply()  # the URL front door: bad query values are dropped (with one notice) before widgets read them
     page.run()
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up_spectrum() -> threading.Thread:
+    """Once per server process, after the first page has drawn: pay torch's lazy imports for the
+    Jacobians of nonlinear games (about 0.8 s, see dynamics.spectrum.warm_up) in a background thread,
+    so neither the first page nor the spectrum page's first nonlinear game waits for them.
+    """
+    def warm() -> None:
+        try:
+            spectrum.warm_up()
+        except Exception:  # best effort (never needed for correctness), e.g. cut short by interpreter exit
+            pass
+
+    thread = threading.Thread(target=warm, name="saddle-spectrum-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+_warm_up_spectrum()

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tasks", type=int, default=4)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seeds", type=int, default=4, help="seeds per task")
-    ap.add_argument("--steps", type=int, default=6000, help="iterations per task")
+    ap.add_argument("--steps", type=int, default=60000, help="iterations per task")
     a = ap.parse_args(argv)
     for k, v in sweep.THREAD_ENV.items():
         os.environ.setdefault(k, v)

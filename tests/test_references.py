@@ -1,7 +1,7 @@
 """The repository stands alone: every document it cites lives inside it.
 
 No file names the research notes the project was built from (they are not part of a clone),
-``../shared`` appears only as the default MNIST data folder, every ``*.md`` path mentioned in
+the folder beside the clone appears only as the default MNIST data folder (data/mnist), every ``*.md`` path mentioned in
 code, docs, README and the app exists, and every ``docs/<file>.md §N`` names a real section.
 """
 

@@ -225,3 +225,22 @@ def test_fast_fields_equal_the_general_matrix_path() -> None:
         b = dynamics.run(slow, algo, z0, steps=200)
         torch.testing.assert_close(a.z, b.z, rtol=0, atol=1e-12)
         torch.testing.assert_close(a.f, b.f, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("bound", [1e6, float("inf")])
+def test_divergence_on_long_batches_matches_the_per_row_loop(bound: float) -> None:
+    # above runner._SPLIT_MINMAX entries the per-step test takes separate amin/amax passes
+    from dynamics import runner
+
+    algo = dynamics.make_algorithm("gda", lr=1.0 if bound < float("inf") else 10.0)
+    n = runner._SPLIT_MINMAX // 2 + 7  # (n, 2) has more entries than the threshold
+    scale = torch.logspace(-9, 0, n, dtype=torch.float64)
+    z0 = torch.stack([scale, -0.5 * scale], dim=1)
+    z0[n // 2] = 0.0  # a row that never diverges
+    steps = 80 if bound < float("inf") else 400
+    z_ref, div_ref, at_ref = _reference_loop(XY, algo, z0, steps, bound)
+    traj = dynamics.run(XY, algo, z0, steps=steps, bound=bound, metrics=False, record_every=steps)
+    assert len(set(at_ref[div_ref].tolist())) > 1 and not div_ref.all()
+    assert traj.diverged.tolist() == div_ref.tolist()
+    assert traj.diverged_at.tolist() == at_ref.tolist()
+    torch.testing.assert_close(traj.z_final, z_ref, rtol=0, atol=1e-12)

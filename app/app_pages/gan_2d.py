@@ -21,7 +21,6 @@ from app import gan_plots, ui, widgets
 from dynamics.threads import configure_threads
 from gan_demo import scenes, views
 from gan_demo.data import DATASETS, Mixture, make_dataset, parse_csv
-from gan_demo.game import LOSSES
 from gan_demo.gmm import GMMConfig, build
 from gan_demo.live import NEAR_RADIUS, RUNNING, LiveOptions, LiveRun, LiveView, Snapshot
 
@@ -34,6 +33,7 @@ REFRESH_S = 0.4  # live panels redraw this often while training (>= 2 per second
 MAX_STEPS = 5000
 RUNS_DIR = Path(os.environ.get("SADDLE_RUNS_DIR", ROOT / "runs"))  # where CLI runs are looked for
 LAYERS = ["discriminator", "manifold", "gradients", "modes"]
+CONFIG_HP = {hp.name: hp for hp in dynamics.hparams(GMMConfig)}
 METRICS = ["modes_well_covered", "modes_covered", "hq_frac", "rev_kl", "jsd"]
 DEFAULT = scenes.SCENES["default"]
 #: algorithms a GAN can take (wrappers need a base algorithm picker this page does not draw)
@@ -231,10 +231,14 @@ if lecture:
     sigma, loss, batch, every, seed = 0.0, DEFAULT.loss, DEFAULT.batch_size, DEFAULT.every, DEFAULT.seed
 else:
     with sb.expander("Data, loss, batch, snapshots, seed"):
-        sigma = st.number_input("σ (0 = the dataset's default)", 0.0, 1.0, 0.0, format="%.3f", key="gan_sigma",
-                                bind=BIND)
-        loss = st.selectbox("Loss", LOSSES, key="gan_loss", bind=BIND)
-        batch = int(st.number_input("Batch size", 8, 1024, DEFAULT.batch_size, step=8, key="gan_batch", bind=BIND))
+        # bounds, choices and help come from GMMConfig's declarations (one home for each setting)
+        sigma = st.number_input("σ (0 = the dataset's default)", 0.0, CONFIG_HP["sigma"].high, 0.0, format="%.3f",
+                                key="gan_sigma", bind=BIND, help=CONFIG_HP["sigma"].help)
+        loss = st.selectbox("Loss", CONFIG_HP["loss_type"].choices, key="gan_loss", bind=BIND,
+                            help=CONFIG_HP["loss_type"].help)
+        batch = int(st.number_input("Batch size", int(CONFIG_HP["batch_size"].low), int(CONFIG_HP["batch_size"].high),
+                                    DEFAULT.batch_size, step=8, key="gan_batch", bind=BIND,
+                                    help=CONFIG_HP["batch_size"].help))
         every = int(st.number_input("Snapshot every", 1, 1000, DEFAULT.every, step=10, key="gan_every", bind=BIND))
         seed = int(st.number_input("Seed", 0, 10_000, DEFAULT.seed, key="gan_seed", bind=BIND))
 algorithms = []

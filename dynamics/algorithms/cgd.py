@@ -13,6 +13,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
+from ..updates import axpy
 
 SOLVERS = ("auto", "cg", "dense")
 #: "auto" solves densely up to this joint dimension (the Jacobian costs D reverse passes)
@@ -92,6 +93,9 @@ class CGD(GradientAlgorithm):
             dy = ey * w
             h_xy_dy = game.split(lin.jvp_y(dy))[0]  # (B, dx): D_xy Δy, one more product
             new_state = CGDState(w)
+        if isinstance(ex, float):  # one fused kernel per player: x − η_x (ξ_x + D_xy Δy), y + Δy
+            x, y = game.split(z)
+            return game.join(axpy(x, xi_x + h_xy_dy, ex), y + dy), new_state
         dx = -ex * (xi_x + h_xy_dy)
         return z + game.join(dx, dy), new_state
 
@@ -123,8 +127,14 @@ class CGD(GradientAlgorithm):
     def _solve_constant(game: Game, H: Tensor, xi_x: Tensor, xi_y: Tensor, ex, ey) -> tuple[Tensor, Tensor]:
         """:meth:`_solve_dense` for a constant Jacobian H (D, D): no per-row matrices at all."""
         dxn = game.dim_x
-        h_xy, h_yx = H[:dxn, dxn:], H[dxn:, :dxn]  # (dx, dy), (dy, dx)
         exy = ex * ey
+        if game.dim_x == 1 and game.dim_y == 1 and isinstance(exy, float) and H.device.type == "cpu":
+            # scalars with one step size per player: the two coefficients are host numbers, so the
+            # rows see three fused kernels: Δy = (η_xη_y h_yx ξ_x − η_y ξ_y) / (1 − η_xη_y h_yx h_xy)
+            (_, hxy), (hyx, _) = H.tolist()
+            dy = torch.add(xi_x * (exy * hyx), xi_y, alpha=-ey) / (1.0 - exy * (hyx * hxy))
+            return dy, dy if hxy == 1.0 else dy * hxy
+        h_xy, h_yx = H[:dxn, dxn:], H[dxn:, :dxn]  # (dx, dy), (dy, dx)
         if game.dim_x == 1 and game.dim_y == 1:  # scalars: broadcasting beats (B, 1) @ (1, 1) products
             rhs = -ey * xi_y + exy * (xi_x * h_yx[0, 0])
             dy = rhs / (1.0 - exy * (h_yx[0, 0] * h_xy[0, 0]))

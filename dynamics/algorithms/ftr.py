@@ -12,6 +12,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
+from ..updates import axpy
 
 SOLVERS = ("auto", "exact", "cg")
 #: "auto" solves exactly (pseudo-inverse of the dense H_yy) up to this many max-player coordinates
@@ -64,6 +65,14 @@ class FollowTheRidge(GradientAlgorithm):
         xi_x, xi_y = game.split(lin.xi)  # (B, dx), (B, dy)
         dxn, dyn = game.dim_x, game.dim_y
         exact = self.solver == "exact" or (self.solver == "auto" and dyn <= EXACT_MAX_DIM_Y)
+        if (exact and dyn == 1 and isinstance(lin, ConstantLinearization) and z.device.type == "cpu"
+                and isinstance(self.damping, float) and isinstance(self.eta_x, float)
+                and isinstance(self.eta_y, float)
+                and float(lin.matrix[dxn, dxn]) + self.damping == 0.0):
+            # a scalar y on a linear field with H_yy + damping = 0 (f = xy undamped): the pseudo-inverse
+            # is 0 and so is the correction, read from one constant on the host; plain GDA remains
+            x, y = game.split(z)
+            return game.join(axpy(x, xi_x, self.eta_x), axpy(y, xi_y, self.eta_y)), state
         if exact:
             # a per-row damping (sweeps) is (B, 1): (B, 1, 1) against the (.., dy, dy) blocks
             damping = self.damping[:, :, None] if isinstance(self.damping, Tensor) else self.damping

@@ -59,11 +59,13 @@ class AltGDA(GradientAlgorithm):
     order: str = hparam("x_first", choices=ALTERNATING_ORDERS, help="which player moves first")
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
+        dx, eta_x, eta_y = game.dim_x, self.eta_x, self.eta_y  # read once: the moves run every step
+
         def move_x(w: Tensor) -> Tensor:
-            return axpy(game.split(w)[0], game.xi_x(w), self.eta_x)
+            return axpy(w[:, :dx], game.xi_x(w), eta_x)
 
         def move_y(w: Tensor) -> Tensor:
-            return axpy(game.split(w)[1], game.xi_y(w), self.eta_y)
+            return axpy(w[:, dx:], game.xi_y(w), eta_y)
 
         return alternate(game, z, move_x, move_y, self.order), state
 

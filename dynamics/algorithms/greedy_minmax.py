@@ -13,6 +13,7 @@ from ..algorithm import GradientAlgorithm
 from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
+from ..torch_internals import is_func_wrapped
 from ..types import State, Tensor
 from .adam import OPTIMIZERS, AdamOption, PlayerAdam, adam_setting
 
@@ -193,12 +194,24 @@ class GreedyMinMax(AdamOption, GradientAlgorithm):
         g_test = self._substep_game(game, z, state.t, d_steps) if fresh else game
         xw, yw = game.split(w)
         f_new = sign * (test(xw, yw, 1) if test is not None else g_test.value(xw, yw))  # (B,)
-        uncond = self._unconditional(state.t)  # (B,)
-        reject = ~uncond & (f_new > f_old)
         revert_x = self.revert == "x" or (self.revert == "auto" and self.variant == "gaussian")
-        restored = game.join(x, game.split(w)[1]) if revert_x else z
-        z_next = torch.where(reject[:, None], restored, w)
-        flag = torch.where(uncond, FLAG_UNCONDITIONAL, torch.where(reject, FLAG_REJECTED, FLAG_ACCEPTED))
+        if (not self.temperature and state.t.device.type == "cpu" and state.t.numel()
+                and not is_func_wrapped(state.t)):  # a vmapped counter cannot be read on the host
+            # every row shares the iteration counter: whether this iteration skips the test is one
+            # host decision (no per-row kernels for it); the same values as the general branch below
+            if int(state.t[0]) % self.rate == 0:
+                z_next, flag = w, torch.full_like(state.t, FLAG_UNCONDITIONAL)
+            else:
+                reject = f_new > f_old  # (B,)
+                restored = game.join(x, game.split(w)[1]) if revert_x else z
+                z_next = torch.where(reject[:, None], restored, w)
+                flag = torch.where(reject, FLAG_REJECTED, FLAG_ACCEPTED)
+        else:
+            uncond = self._unconditional(state.t)  # (B,)
+            reject = ~uncond & (f_new > f_old)
+            restored = game.join(x, game.split(w)[1]) if revert_x else z
+            z_next = torch.where(reject[:, None], restored, w)
+            flag = torch.where(uncond, FLAG_UNCONDITIONAL, torch.where(reject, FLAG_REJECTED, FLAG_ACCEPTED))
         if not adam:
             return z_next, GreedyState(f_new, flag, state.t + 1)
         # the optimiser state is never restored: a rejected step's moments stay (as in the notebooks)

@@ -47,11 +47,12 @@ class Momentum(GradientAlgorithm):
         if self.order == "simultaneous":
             return z - self.scale(game, game.xi(z)) + self.beta * velocity, MomentumState(z)
         vx, vy = game.split(velocity)
+        dx, eta_x, eta_y, beta = game.dim_x, self.eta_x, self.eta_y, self.beta  # read once per step
 
         def move_x(w: Tensor) -> Tensor:
-            return axpy(game.split(w)[0], game.xi_x(w), self.eta_x) + self.beta * vx
+            return axpy(axpy(w[:, :dx], game.xi_x(w), eta_x), vx, -beta)  # x - η ξ_x + β v_x
 
         def move_y(w: Tensor) -> Tensor:
-            return axpy(game.split(w)[1], game.xi_y(w), self.eta_y) + self.beta * vy
+            return axpy(axpy(w[:, dx:], game.xi_y(w), eta_y), vy, -beta)
 
         return alternate(game, z, move_x, move_y, self.order), MomentumState(z)

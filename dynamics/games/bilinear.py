@@ -116,7 +116,7 @@ class Bilinear(Game):
         if self._scalar is not None:  # elementwise, the same products as the matrix form below
             a, b, c = self._scalar
             xs, ys = x[:, 0], y[:, 0]
-            out = (xs * a) * ys
+            out = xs * ys if a == 1.0 else (xs * a) * ys  # x * 1 is x: one product fewer on f = xy
             return out + xs * b + ys * c if b != 0.0 or c != 0.0 else out
         A, b, c = self._t(x)
         return ((x @ A) * y).sum(1) + x @ b + y @ c  # (B,)
@@ -139,7 +139,8 @@ class Bilinear(Game):
     def xi_x(self, z: Tensor) -> Tensor:
         if self._scalar is not None:
             a, b, _ = self._scalar
-            out = z[:, 1:2] * a
+            # f = xy: the field's x-part is y itself, a view (no kernel), as on the box game
+            out = z[:, 1:2] if a == 1.0 else z[:, 1:2] * a
             return out if b == 0.0 else out + b
         _, y = self.split(z)
         A, b, _ = self._t(z)
