@@ -6,18 +6,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 st = pytest.importorskip("streamlit")
+from app_helpers import app, ok  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import dynamics  # noqa: E402
 from app import compute, export, scenes, ui  # noqa: E402
-
-MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 
 @pytest.fixture(autouse=True)
@@ -27,17 +25,6 @@ def _fresh_caches():
     export.cached_bytes.cache_clear()
     yield
 
-
-def app(**query) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    for k, v in query.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def chart(at: AppTest, i: int = 0) -> dict:

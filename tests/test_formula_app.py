@@ -4,18 +4,16 @@ and the conjugate-gradient paper's scene."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 st = pytest.importorskip("streamlit")
+from app_helpers import app, ok  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import dynamics  # noqa: E402
 from app import compute, export, formula_view, scenes, ui  # noqa: E402
-
-MAIN = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
 
 
 @pytest.fixture(autouse=True)
@@ -25,17 +23,6 @@ def _fresh_caches():
     formula_view.stationary_star.cache_clear()
     yield
 
-
-def app(**query) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    for k, v in query.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def names(at: AppTest) -> list[str]:

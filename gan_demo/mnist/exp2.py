@@ -20,7 +20,6 @@ Command line (writes one JSON line per seed, and optionally a shipped checkpoint
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -29,6 +28,7 @@ import torch
 
 from dynamics import cli
 
+from ..report import wilson  # one Wilson interval for every reproduction table
 from .data import MNISTSplit, load_split
 from .report import digit_switches
 from .train import PRESETS, TrainConfig, Trainer
@@ -40,19 +40,6 @@ PUBLISHED = {"greedy_minmax": 0.86, "gda": 0.23}
 #: the parameters :func:`run_seeds` accepts, with their defaults
 DEFAULTS: dict[str, Any] = {"arm": "greedy_minmax", "steps": 1000, "at": 1000, "threshold": 0.10,
                             "eval_every": 10, "eval_n": 500, "batch_size": 128, "acceptance": "fresh"}
-
-
-def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """95 % Wilson score interval for a binomial proportion k / n (``(0, 1)`` when n = 0)."""
-    if n <= 0:
-        return 0.0, 1.0
-    if not 0 <= k <= n:
-        raise ValueError(f"k={k} must be in [0, n={n}]")
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def both_present(frac_one: float, threshold: float = DEFAULTS["threshold"]) -> bool:
