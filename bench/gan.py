@@ -50,6 +50,18 @@ def _value(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
     return -sp(-d_real).mean() - sp(d_fake).mean()
 
 
+def _adam_gda_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
+                   real: torch.Tensor, noise: torch.Tensor) -> None:
+    """One simultaneous torch.optim step of both players on one minibatch (G descends, D ascends)."""
+    opt_g.zero_grad()
+    opt_d.zero_grad()
+    fake = G(noise)
+    _value(torch.zeros(1), D(fake)).backward(inputs=list(G.parameters()))
+    (-_value(D(real), D(fake.detach()))).backward(inputs=list(D.parameters()))
+    opt_g.step()
+    opt_d.step()
+
+
 def hand_adam_gda(game: GANGame, z0: torch.Tensor, steps: int) -> None:
     """Simultaneous Adam-GDA as one would write it with torch.optim (lr_G 1e-3, lr_D 1e-4, β1 0.5)."""
     x0, y0 = game.split(z0)
@@ -59,13 +71,7 @@ def hand_adam_gda(game: GANGame, z0: torch.Tensor, steps: int) -> None:
     dev = torch.device("cpu")
     for t in range(steps):
         real, noise, _ = game.draw(mix_seed(game.seeds[0], t), game.batch_size, dev)
-        opt_g.zero_grad()
-        opt_d.zero_grad()
-        fake = G(noise)
-        _value(torch.zeros(1), D(fake)).backward(inputs=list(G.parameters()))
-        (-_value(D(real), D(fake.detach()))).backward(inputs=list(D.parameters()))
-        opt_g.step()
-        opt_d.step()
+        _adam_gda_step(G, D, opt_g, opt_d, real, noise)
 
 
 def hand_greedy(game: GANGame, z0: torch.Tensor, steps: int, k: int = 6, rate: int = 4) -> None:
@@ -80,13 +86,7 @@ def hand_greedy(game: GANGame, z0: torch.Tensor, steps: int, k: int = 6, rate: i
     for t in range(steps):
         keep = [p.detach().clone() for p in G.parameters()]
         real, noise, _ = game.draw(mix_seed(game.seeds[0], t), n, dev)
-        opt_g.zero_grad()
-        opt_d.zero_grad()
-        fake = G(noise)
-        _value(torch.zeros(1), D(fake)).backward(inputs=list(G.parameters()))
-        (-_value(D(real), D(fake.detach()))).backward(inputs=list(D.parameters()))
-        opt_g.step()
-        opt_d.step()
+        _adam_gda_step(G, D, opt_g, opt_d, real, noise)
         for i in range(k - 1):
             real, noise, _ = game.draw(mix_seed(game.seeds[0], -(1 << 40) - (t * 256 + i)), n, dev)
             opt_d.zero_grad()

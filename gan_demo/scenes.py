@@ -143,6 +143,18 @@ def _check_size(path: Path) -> None:
         raise ValueError(f"{path.name} is larger than {MAX_CACHE_BYTES} bytes; not a cached run")
 
 
+def _read_folder(folder: Path, meta_name: str) -> tuple[dict, Path, Mixture]:
+    """``(metadata, snapshots.npz path, mixture)`` of a run folder, both files checked for presence and size."""
+    meta_p, npz_p = folder / meta_name, folder / "snapshots.npz"
+    if not meta_p.is_file() or not npz_p.is_file():
+        raise ValueError(f"{folder.name}: {meta_name} and snapshots.npz are needed")
+    _check_size(meta_p)
+    _check_size(npz_p)
+    meta = json.loads(meta_p.read_text())
+    m = meta["mixture"]
+    return meta, npz_p, make_dataset("custom", centres=m["centres"], weights=m["weights"], sigma=m["sigma"])
+
+
 def load_run(folder: Path) -> CachedRun:
     """Read a cached run written by :func:`save_run` (JSON + npz without objects).
 
@@ -150,16 +162,9 @@ def load_run(folder: Path) -> CachedRun:
         ValueError: if the files are missing, too large or not in this format.
 
     """
-    meta_p, npz_p = folder / "run.json", folder / "snapshots.npz"
-    if not meta_p.is_file() or not npz_p.is_file():
-        raise ValueError(f"{folder.name}: run.json and snapshots.npz are needed")
-    _check_size(meta_p)
-    _check_size(npz_p)
-    meta = json.loads(meta_p.read_text())
+    meta, npz_p, mix = _read_folder(folder, "run.json")
     if meta.get("format") != FORMAT:
         raise ValueError(f"{folder.name}: unknown format {meta.get('format')!r}")
-    m = meta["mixture"]
-    mix = make_dataset("custom", centres=m["centres"], weights=m["weights"], sigma=m["sigma"])
     arms: dict[str, list[Snapshot]] = {}
     with np.load(npz_p, allow_pickle=False) as z:
         for i, a in enumerate(meta["arms"]):
@@ -185,14 +190,7 @@ def load_cli_run(folder: Path, max_seeds: int = 4) -> CachedRun:
         ValueError: if the files are missing, too large or do not fit together.
 
     """
-    meta_p, npz_p = folder / "metrics.json", folder / "snapshots.npz"
-    if not meta_p.is_file() or not npz_p.is_file():
-        raise ValueError(f"{folder.name}: metrics.json and snapshots.npz are needed")
-    _check_size(meta_p)
-    _check_size(npz_p)
-    summary = json.loads(meta_p.read_text())
-    m = summary["mixture"]
-    mix = make_dataset("custom", centres=m["centres"], weights=m["weights"], sigma=m["sigma"])
+    summary, npz_p, mix = _read_folder(folder, "metrics.json")
     with np.load(npz_p, allow_pickle=False) as z:
         steps, samples = z["steps"].astype(int), z["samples"].astype(np.float32)  # (T,), (T, S, n, 2)
     if samples.ndim != 4 or samples.shape[0] != len(steps) or samples.shape[3] != 2:
