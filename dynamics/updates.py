@@ -88,11 +88,11 @@ def alternate_descent(game: Game, z: Tensor, eta_x: Any, eta_y: Any, order: str)
     # small kernel (the field may return a view of the copy: same-element overlap is fine here)
     ox, oy = out.split_with_sizes((dx, game.dim_y), 1)
     if order == "x_first":
-        ox.add_(game.xi_x(z), alpha=-eta_x)
-        oy.add_(game.xi_y(out), alpha=-eta_y)
+        game.add_xi_x_(ox, z, -eta_x)
+        game.add_xi_y_(oy, out, -eta_y)
     else:
-        oy.add_(game.xi_y(z), alpha=-eta_y)
-        ox.add_(game.xi_x(out), alpha=-eta_x)
+        game.add_xi_y_(oy, z, -eta_y)
+        game.add_xi_x_(ox, out, -eta_x)
     return out
 
 
