@@ -17,7 +17,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -470,6 +470,42 @@ def estimate_spectrum(game_cfg: GameConfig, algo_cfg: AlgoConfig, points: int) -
     name, params = game_cfg
     gt = 3.0 * 40 if name == "dirac_gan" and _num(dict(params), "sigma", 0.0) > 0 else game_factor(game_cfg)[0]
     return points * algo_factor(algo_cfg, game_dim(game_cfg)) * (SPECTRUM_POINT_S + SPECTRUM_ELEMENT_S * gt)
+
+
+#: resolutions of the Spectrum page's sweeps, finest first: a sweep that does not fit the budget takes
+#: the finest one that does (the stability curve's step sizes; the stability map's (η, parameter) grid)
+CURVE_POINTS = (100, 50, 25, 12)
+MAP_GRIDS = ((50, 41), (25, 21), (13, 11))
+
+
+def plan_curves(game_cfg: GameConfig, algo_cfgs: Sequence[AlgoConfig], seconds: float,
+                sizes: Sequence[int] = CURVE_POINTS) -> list[int]:
+    """Points of each algorithm's stability curve within ``seconds`` for all of them together.
+
+    Every curve gets the same resolution: the finest of ``sizes`` at which all of them fit. If even
+    the coarsest does not fit them all, the first ones (in order) get the coarsest and the rest 0
+    (skipped). Nothing here runs: the estimate is :func:`estimate_spectrum`.
+    """
+    for n in sorted(sizes, reverse=True):
+        if sum(estimate_spectrum(game_cfg, a, n) for a in algo_cfgs) <= seconds:
+            return [n] * len(algo_cfgs)
+    n, out, left = min(sizes), [], seconds
+    for a in algo_cfgs:
+        cost = estimate_spectrum(game_cfg, a, n)
+        out.append(n if cost <= left else 0)
+        left -= cost if cost <= left else 0.0
+    return out
+
+
+def plan_map(game_cfg: GameConfig, algo_cfg: AlgoConfig, seconds: float,
+             grids: Sequence[tuple[int, int]] = MAP_GRIDS) -> Optional[tuple[int, int]]:
+    """The finest (η points, parameter values) grid of ``grids`` whose stability map fits ``seconds``
+    (None if none does).
+    """
+    for n, m in sorted(grids, key=lambda g: g[0] * g[1], reverse=True):
+        if estimate_spectrum(game_cfg, algo_cfg, n * m) <= seconds:
+            return n, m
+    return None
 
 
 def affordable_steps(game_cfg: GameConfig, algo_cfgs: list[AlgoConfig], starts: int, steps: int,
