@@ -414,6 +414,17 @@ def test_every_widget_bound_to_the_url_has_a_rule(page, query):
     assert not missing, f"bound to the URL without a rule in app/urlstate.py: {missing}"
 
 
+@pytest.mark.parametrize("algos", [["gda", "gda@2"], ["gda,gda@2"], ["gda", "gda (2nd copy)"]])
+def test_every_spelling_of_the_algorithm_list_reaches_the_widget(algos):
+    # Streamlit's multiselect reads only its labels from the URL ("gda (2nd copy)") and dropped the slot
+    # key "gda@2" silently; the front door now rewrites other spellings to the label, without a notice
+    assert not urlstate.check({"algos": algos}).changed
+    at = _open("app_pages/toy_games.py", {"algos": algos, "gda@2.lr": "0.2"})
+    assert not at.exception
+    assert at.multiselect(key="algos").value == ["gda", "gda@2"]
+    assert not at.warning, [w.value for w in at.warning]
+
+
 def test_valid_links_are_used_and_snapped_values_reach_the_widget():
     at = _open("app_pages/toy_games.py", {"algos": ["gda", "extragradient"], "gda.lr": "0.13", "seed": "7"})
     assert not at.exception
