@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import dynamics
-from dynamics import cli, formula
+from dynamics import cli, formula, validation
 
 from . import plots, scenes, ui, widgets
 
@@ -256,7 +256,7 @@ def check_generic(values: Sequence[str], rule: Rule) -> None:
     for v in values:
         if len(v) > rule.max_len:
             raise ValueError(f"longer than {rule.max_len} characters")
-        if cli._json_depth(v) > 2:
+        if validation.json_depth(v) > 2:
             raise ValueError("nested too deeply")
         try:
             x = float(v)
