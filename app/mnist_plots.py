@@ -439,3 +439,43 @@ def exp1_metrics_figure(runs: Sequence[tuple[str, Sequence[int], Sequence[dict[s
     fig.update_layout(height=f["height"], font=dict(size=f["font"]), margin=dict(l=40, r=10, t=40, b=40),
                       legend=dict(orientation="h", y=-0.25))
     return fig
+
+
+#: one colour per experiment-1 arm, everywhere (plots and tables)
+EXP1_COLORS = {"gda": "#1f77b4", "sgda": "#ff7f0e", "double_sgda": "#2ca02c", "double_sgda_simultaneous": "#9467bd"}
+
+
+def exp1_seeds_figure(rows: Sequence[dict[str, Any]], labels: dict[str, str], highlight: dict[str, int],
+                      collapse_at: int, floor: float, lecture: bool = False) -> go.Figure:
+    """Every experiment-1 run over training: digits well covered, KL(p̂‖uniform) and FID vs its floor.
+
+    ``rows``: ``gan_demo.mnist.exp1`` rows (arm, seed, steps, well_covered, kl, fid); the shown run of
+    each arm (``highlight``: arm -> seed) is drawn thick, the others thin; the dashed line of the
+    first panel is the collapse rule (at most ``collapse_at`` digits well covered).
+    """
+    f = fonts(lecture)
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
+                        subplot_titles=["digits well covered (of 10)", "KL(p̂ ‖ uniform)", "FID (CNN features)"])
+    shown_legend: set[str] = set()
+    for r in sorted(rows, key=lambda r: (r["arm"], r["seed"] == highlight.get(r["arm"]), r["seed"])):
+        arm, main = r["arm"], r["seed"] == highlight.get(r["arm"])
+        color = EXP1_COLORS.get(arm, PALETTE[0])
+        for j, key in enumerate(("well_covered", "kl", "fid")):
+            fig.add_trace(go.Scatter(
+                x=list(r["steps"]), y=list(r[key]), mode="lines+markers" if main else "lines",
+                name=labels.get(arm, arm), legendgroup=arm, showlegend=j == 0 and arm not in shown_legend,
+                opacity=1.0 if main else 0.45, line=dict(color=color, width=f["line"] + (1 if main else -1)),
+                hovertemplate=f"{labels.get(arm, arm)}, run {r['seed']}<br>it. %{{x}}: %{{y:.3g}}<extra></extra>"),
+                row=1, col=j + 1)
+        shown_legend.add(arm)
+    fig.add_hline(y=collapse_at + 0.5, line=dict(color="gray", dash="dash"), row=1, col=1,
+                  annotation_text=f"collapsed: ≤ {collapse_at}", annotation_position="bottom right")
+    fig.add_hline(y=floor, line=dict(color="gray", dash="dash"), row=1, col=3,
+                  annotation_text=f"real floor {floor:.1f}", annotation_position="top left")
+    fig.update_yaxes(range=[-0.3, 10.5], dtick=2, row=1, col=1)
+    fig.update_yaxes(rangemode="tozero", row=1, col=2)
+    fig.update_yaxes(type="log", row=1, col=3)
+    fig.update_xaxes(title_text="iteration")
+    fig.update_layout(height=f["height"], font=dict(size=f["font"]), margin=dict(l=40, r=10, t=40, b=40),
+                      legend=dict(orientation="h", y=-0.3))
+    return fig

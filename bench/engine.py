@@ -8,6 +8,11 @@ Prints engine / best hand-written loop per B and checks the final iterates agree
 
     python -m bench.engine                          # the table of the README
     python -m bench.engine --algorithms gda,cgd --sizes 1,4096 --repeats 5
+    python -m bench.engine --memory                 # peak memory of default runs against their record
+
+``--memory`` runs ``dynamics.run`` with its defaults (metrics on, ``record_every`` chosen by the
+runner) in a fresh process per size and prints the peak resident memory it added (``ru_maxrss``
+after the run minus before it) divided by the bytes of the returned trajectory (x, y, f, |xi|).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -72,14 +79,45 @@ def measure(name: str, b: int, steps: int, repeats: int) -> tuple[float, float, 
     return med["engine"], med["torch"], med["numpy"], err
 
 
+_MEMORY_PROBE = """
+import resource, sys, torch, dynamics
+torch.set_num_threads(1)
+b, steps = int(sys.argv[1]), int(sys.argv[2])
+game, algo = dynamics.make_game("bilinear"), dynamics.make_algorithm("gda", lr=0.05)
+dynamics.run(game, algo, torch.ones(2, 2, dtype=torch.float64), steps=3)  # warm-up: kernels, lazy imports
+z0 = torch.randn(b, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+traj = dynamics.run(game, algo, z0, steps=steps)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+size = sum(t.numel() * t.element_size() for t in (traj.x, traj.y, traj.f, traj.grad_norm))
+print((peak - before) * 1024, size, traj.record_every)
+"""
+
+
+def memory(sizes: list[int], steps: int) -> None:
+    """Peak memory a default run adds, against the size of what it returns (one fresh process per B)."""
+    print(f"peak memory of a default run (gda, f = x*y, {steps} steps, float64, metrics on, record_every unset)")
+    print(f"{'B':>8} {'record_every':>13} {'trajectory MB':>14} {'peak added MB':>14} {'peak / trajectory':>18}")
+    for b in sizes:
+        out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(b), str(steps)], capture_output=True,
+                             text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        added, size, every = (int(v) for v in out.stdout.split())
+        print(f"{b:>8} {every:>13} {size / 1e6:>14.1f} {added / 1e6:>14.1f} {added / size:>18.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algorithms", default=",".join(ALGORITHMS))
     parser.add_argument("--sizes", default="1,64,4096,65536")
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="peak memory of default runs instead of speed")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.memory:
+        memory([int(s) for s in (args.sizes if args.sizes != "1,64,4096,65536" else "4096,40000,65536").split(",")],
+               args.steps)
+        return
     names = [n for n in args.algorithms.split(",") if n]
     unknown = sorted(set(names) - set(ALGORITHMS))
     if unknown:

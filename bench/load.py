@@ -11,7 +11,10 @@ a session saw (exception boxes, timeouts).
 
 The browsers run on the same machine as the server, so end-to-end times include the CPU they take
 from it; the server-side times are the ones to compare with a real classroom (browsers on the
-students' laptops). Needs ``playwright`` (Python) and a Chromium (``/usr/bin/chromium`` on Debian).
+students' laptops). ``--browser-nice 19`` runs every Chromium process at that nice level, so the
+server's script threads get a core first, as they would if the browsers ran elsewhere; the
+browsers still draw with whatever CPU is left. Needs ``playwright`` (Python) and a Chromium
+(``/usr/bin/chromium`` on Debian).
 """
 
 from __future__ import annotations
@@ -153,6 +156,16 @@ async def session(i: int, browser, url: str, end: float, stats: Stats, think: tu
         await ctx.close()
 
 
+def niced(chromium: str, level: int, folder: Path) -> str:
+    """A launcher that runs ``chromium`` at nice ``level`` (its zygote and renderers inherit it)."""
+    if level == 0:
+        return chromium
+    wrapper = folder / "chromium-niced"
+    wrapper.write_text(f'#!/bin/sh\nexec nice -n {level} "{chromium}" "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 async def drive(url: str, n: int, duration: float, stagger: float, think: tuple[float, float], chromium: str,
                 timeout_ms: int) -> Stats:
     from playwright.async_api import async_playwright
@@ -203,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=positive(float), default=180.0, help="seconds before an action counts as failed")
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     ap.add_argument("--path", default="/", help="page and query string to open, e.g. '/?steps=300'")
+    ap.add_argument("--browser-nice", type=int, default=0, choices=range(0, 20), metavar="0-19",
+                    help="nice level of the Chromium processes (19: the server gets the cores first)")
     args = ap.parse_args(argv)
     if not Path(args.chromium).exists():
         print(f"python bench/load.py: error: no Chromium at {args.chromium} (--chromium)", file=sys.stderr)
@@ -237,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         t_start = time.time()
+        chromium = niced(args.chromium, args.browser_nice, log.parent)
         stats = asyncio.run(drive(f"http://127.0.0.1:{port}{args.path}", args.sessions, args.duration, args.stagger,
-                                  tuple(args.think), args.chromium, int(args.timeout * 1000)))
+                                  tuple(args.think), chromium, int(args.timeout * 1000)))
         t_end = time.time()
         time.sleep(15)  # sessions closed: let the server drop them
         stop.set()
@@ -254,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
 
     n_cpu = os.cpu_count()
     print(f"load: {args.sessions} Chromium sessions for {args.duration:g} s against one server "
-          f"({n_cpu} CPUs, browsers on the same machine), think time {args.think[0]:g}-{args.think[1]:g} s")
+          f"({n_cpu} CPUs, browsers on the same machine at nice {args.browser_nice}), think time "
+          f"{args.think[0]:g}-{args.think[1]:g} s")
     print(f"server RSS: before {rss_before:.0f} MB, during median {statistics.median(samples or [0]):.0f} MB / "
           f"max {max(samples or [0]):.0f} MB, after (15 s idle) {rss_after:.0f} MB")
     print(summary("server rerun wall (log)", wall))

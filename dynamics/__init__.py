@@ -29,6 +29,10 @@ from .runner import (
     run,
     work_estimate,
 )
+from .threads import prefer_huge_pages
+
+# before torch's first large allocation (it reads the switch then): a run's record pages in cheaply
+prefer_huge_pages()
 
 __all__ = [
     "ALGORITHMS", "GAMES", "Algorithm", "BudgetExceeded", "DeviceUnavailable", "GradientAlgorithm", "Game", "HParam",

@@ -94,6 +94,18 @@ class Game:
         """The max player's part ``grad_y l_y`` (B, dim_y) (for zero-sum games ``-grad_y f``)."""
         return autodiff.grad_field_y(self, z)
 
+    def add_xi_x_(self, out: Tensor, z: Tensor, alpha: float) -> Tensor:
+        """``out += alpha * xi_x(z)`` in place (``out`` (B, dim_x), often a block of an iterate).
+
+        The alternating updates write each player's move this way. Games whose field part is a
+        scaled view of ``z`` override it to skip the field's temporary (one kernel instead of two).
+        """
+        return out.add_(self.xi_x(z), alpha=alpha)
+
+    def add_xi_y_(self, out: Tensor, z: Tensor, alpha: float) -> Tensor:
+        """``out += alpha * xi_y(z)`` in place (``out`` (B, dim_y)); see :meth:`add_xi_x_`."""
+        return out.add_(self.xi_y(z), alpha=alpha)
+
     def constant_jacobian(self) -> Optional[Any]:
         """The Jacobian ``H = d xi / d z`` (D, D) as a numpy array when it is the same at every point
         (linear fields: bilinear and quadratic games), else ``None``. Second-order algorithms then

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -232,6 +233,7 @@ def run(
     # |z|_inf <= limit  <=>  every entry finite and within the bound (NaN compares False)
     # compared in z's dtype, as the per-row test does (torch casts the Python bound to it)
     limit = min(float(torch.tensor(bound, dtype=z.dtype)), torch.finfo(z.dtype).max)
+    test = _FiniteTest(limit, z)
     # one reduction and one host read per step on the CPU; on accelerators the branch-free per-row
     # bookkeeping avoids a host sync every step
     cheap = dev.type == "cpu"
@@ -240,12 +242,16 @@ def run(
     k = 1
     t = 0
     recorded_last = True
+    # looked up once: at small batches the loop's Python overhead is most of a step
+    step, stochastic = algorithm.step, game.stochastic
+    project = game.project if game.constrained else None
     with torch.no_grad():
         for t in range(1, steps + 1):
-            g = game.sample(generator, z, start_step + t - 1) if game.stochastic else game
-            z_new, st = algorithm.step(g, z, st)
-            z_new = game.project(z_new)
-            if cheap and not any_diverged and _within(z_new, limit):
+            g = game.sample(generator, z, start_step + t - 1) if stochastic else game
+            z_new, st = step(g, z, st)
+            if project is not None:
+                z_new = project(z_new)
+            if cheap and not any_diverged and test(z_new):
                 z = z_new
             else:
                 bad = ~torch.isfinite(z_new).all(dim=1) | (z_new.abs().amax(dim=1) > bound)
@@ -287,15 +293,18 @@ def run(
             diverged_at = torch.where(fresh, first_bad, diverged_at)
             diverged = diverged | fresh
     else:
-        f = torch.full(rec.shape[:2], float("nan"), dtype=rec.dtype, device=dev)
-        gnorm = torch.full(rec.shape[:2], float("nan"), dtype=rec.dtype, device=dev)
+        # not computed: NaN placeholders that are broadcast views of one scalar, read-only
+        # (filling two (T, B) tensors cost 22 % of a 1000-step run at B = 65,536, and memory)
+        f = torch.full((), float("nan"), dtype=rec.dtype, device=dev).expand(rec.shape[:2])
+        gnorm = f
 
     # hide everything from the divergence on, so plots and metrics see only the finite prefix
     if bool(diverged.any()):
         after = (rec_steps[:, None] >= diverged_at[None, :] + start_step) & diverged[None, :]  # (T, B)
         rec.masked_fill_(after[:, :, None], float("nan"))
-        f.masked_fill_(after, float("nan"))
-        gnorm.masked_fill_(after, float("nan"))
+        if metrics:
+            f.masked_fill_(after, float("nan"))
+            gnorm.masked_fill_(after, float("nan"))
         for v in extras.values():
             if v.is_floating_point():
                 v.masked_fill_(after.reshape(*after.shape, *([1] * (v.ndim - 2))), float("nan"))
@@ -306,15 +315,44 @@ def run(
                       record_every=every, note=note)
 
 
-#: from this many entries on, the divergence test runs amin and amax instead of one aminmax
-_SPLIT_MINMAX = 32768
+class _FiniteTest:
+    """The runner's per-step test on the CPU: every entry of ``z`` finite with ``|z| <= limit``.
+
+    One pass in the common case: the sum of squares ``s = z . z`` (one BLAS dot product) is NaN
+    or inf as soon as one entry is, and ``s <= limit**2`` bounds every entry. Only when ``s`` is
+    too large to decide (large bound-respecting batches, overflowing squares) does it fall back to
+    the exact min/max test, so the answer is always the exact one. Measured per call at 65,536 x 2
+    float64, one thread: dot 18 us, amin + amax 28 us, aminmax 41 us.
+    """
+
+    #: summation error margin: a computed sum of n positive squares is at least (1 - n u) of the
+    #: exact one, so accepting s <= (1 - slack) limit**2 is exact while n u < slack
+    _SLACK = {torch.float64: 1e-6, torch.float32: 0.5}
+    #: from this many entries on, the exact test runs amin and amax instead of one aminmax
+    _SPLIT_MINMAX = 32768
+
+    def __init__(self, limit: float, z: Tensor) -> None:
+        self.limit = limit
+        slack = self._SLACK.get(z.dtype)
+        eps = torch.finfo(z.dtype).eps
+        # the dot pass is exact only while numel * eps stays below the slack
+        self.use_dot = slack is not None and z.numel() * eps < slack / 4
+        self.limit_sq = limit * limit * (1.0 - slack) if slack is not None else 0.0
+
+    def __call__(self, z: Tensor) -> bool:
+        if self.use_dot:
+            flat = z.reshape(-1)  # a view for the runner's contiguous iterates
+            s = float(torch.dot(flat, flat))
+            if s <= self.limit_sq and s != math.inf:  # NaN fails both comparisons
+                return True
+        return _within(z, self.limit)
 
 
 def _within(z: Tensor, limit: float) -> bool:
     """Every entry of ``z`` finite with ``|z| <= limit`` (NaN fails: both reductions propagate it)."""
     # one fused min/max pass on short batches; on long ones separate max and min passes, which torch
     # vectorises better (measured 36 against 67 µs at 65,536 x 2 float64 on one thread)
-    if z.numel() < _SPLIT_MINMAX:
+    if z.numel() < _FiniteTest._SPLIT_MINMAX:
         lo, hi = torch.aminmax(z)
     else:
         lo, hi = z.amin(), z.amax()

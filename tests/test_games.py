@@ -151,3 +151,25 @@ def test_nonconvex_nonconcave_limit_cycle(variant: str, algo: str) -> None:
     assert not traj.diverged.any()
     assert dist.min() > 0.5  # never approaches the critical point
     assert (dist.max(0).values - dist.min(0).values).max() < 1.5  # bounded orbit
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_in_place_field_updates_equal_the_field(case: str) -> None:
+    # Game.add_xi_x_/add_xi_y_ (the alternating updates' in-place moves) against out + alpha * xi
+    game = build_game(case)
+    z = starts(game, 7, seed=4)
+    dx = game.dim_x
+    for alpha in (-0.3, 0.05):
+        bx, by = z[:, :dx].clone(), z[:, dx:].clone()
+        torch.testing.assert_close(game.add_xi_x_(bx, z, alpha), z[:, :dx] + alpha * game.xi_x(z), rtol=0, atol=1e-12)
+        torch.testing.assert_close(game.add_xi_y_(by, z, alpha), z[:, dx:] + alpha * game.xi_y(z), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("params", [dict(A=[[1.0]]), dict(A=[[0.7]]), dict(A=[[-2.0]], b=[0.5]),
+                                    dict(A=[[1.5]], c=[0.2])])
+def test_scalar_bilinear_in_place_updates(params: dict) -> None:
+    game = dynamics.make_game("bilinear", **params)
+    z = torch.randn(50, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    bx, by = z[:, :1].clone(), z[:, 1:].clone()
+    torch.testing.assert_close(game.add_xi_x_(bx, z, -0.1), z[:, :1] - 0.1 * game.xi_x(z), rtol=0, atol=1e-15)
+    torch.testing.assert_close(game.add_xi_y_(by, z, -0.1), z[:, 1:] - 0.1 * game.xi_y(z), rtol=0, atol=1e-15)

@@ -124,6 +124,15 @@ def test_mnist_tab_apptest():
     assert not at.exception
     at.radio(key="mnist_exp").set_value("Experiment 1: Smoothed / Double SGDA (MNIST)").run()
     assert not at.exception
+    exp1_file = Path(PAGE).parents[2] / "checkpoints/mnist/exp1_runs.json"
+    if exp1_file.is_file():  # the across-seeds table, every run over training, the shown runs' typicality
+        results = json.loads(exp1_file.read_text())
+        stat = next(d.value for d in at.dataframe if "collapsed at the end" in d.value.columns)
+        assert stat.shape[0] == len(results["summary"])
+        assert sum("This is run" in c.value for c in at.caption) == len(results["summary"])
+        spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                    if "digits well covered" in c.proto.spec)
+        assert len(spec["data"]) == 3 * len(results["rows"])
     # pick every checkpoint: one sample grid per checkpoint side by side
     at.radio(key="mnist_exp").set_value("Any checkpoints").run()
     names = list_shipped()

@@ -229,11 +229,11 @@ def test_fast_fields_equal_the_general_matrix_path() -> None:
 
 @pytest.mark.parametrize("bound", [1e6, float("inf")])
 def test_divergence_on_long_batches_matches_the_per_row_loop(bound: float) -> None:
-    # above runner._SPLIT_MINMAX entries the per-step test takes separate amin/amax passes
+    # above _SPLIT_MINMAX entries the exact per-step test takes separate amin/amax passes
     from dynamics import runner
 
     algo = dynamics.make_algorithm("gda", lr=1.0 if bound < float("inf") else 10.0)
-    n = runner._SPLIT_MINMAX // 2 + 7  # (n, 2) has more entries than the threshold
+    n = runner._FiniteTest._SPLIT_MINMAX // 2 + 7  # (n, 2) has more entries than the threshold
     scale = torch.logspace(-9, 0, n, dtype=torch.float64)
     z0 = torch.stack([scale, -0.5 * scale], dim=1)
     z0[n // 2] = 0.0  # a row that never diverges
@@ -244,3 +244,51 @@ def test_divergence_on_long_batches_matches_the_per_row_loop(bound: float) -> No
     assert traj.diverged.tolist() == div_ref.tolist()
     assert traj.diverged_at.tolist() == at_ref.tolist()
     torch.testing.assert_close(traj.z_final, z_ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_the_one_pass_finite_test_is_exact(dtype: torch.dtype) -> None:
+    # the runner's per-step test (a dot product, then the exact min/max test when undecided) must
+    # answer exactly as "every entry finite and |z| <= limit", including entries just past the bound
+    from dynamics import runner
+
+    gen = torch.Generator().manual_seed(5)
+    limit = 1e6
+    lim_t = float(torch.tensor(limit, dtype=dtype))
+    above = float(torch.nextafter(torch.tensor(lim_t, dtype=dtype), torch.tensor(float("inf"), dtype=dtype)))
+    for n in (1, 3, 64, 5000, 40000):
+        for case in range(8):
+            z = torch.randn(n, 2, generator=gen, dtype=dtype) * 10.0 ** (case - 2)
+            i = int(torch.randint(n, (1,), generator=gen))
+            if case == 4:
+                z[i, 1] = above  # one ulp past the bound
+            elif case == 5:
+                z[i, 0] = -lim_t  # exactly at the bound: within
+            elif case == 6:
+                z[i, 0] = float("nan")
+            elif case == 7:
+                z[i, 1] = float("inf")
+            expected = bool(torch.isfinite(z).all()) and float(z.abs().max()) <= limit
+            assert runner._FiniteTest(lim_t, z)(z) is expected, (n, case)
+    # squares that overflow (|z| near 1e200 under an infinite bound) fall back to the exact test
+    big = torch.full((10, 2), 1e200, dtype=torch.float64)
+    assert runner._FiniteTest(torch.finfo(torch.float64).max, big)(big)
+
+
+def test_rows_blowing_up_at_different_steps_on_a_short_batch() -> None:
+    # the one-pass test decides most steps; per-row bookkeeping starts at the first failing row
+    algo = dynamics.make_algorithm("gda", lr=1.0)
+    z0 = torch.stack([torch.logspace(-6, 0, 40, dtype=torch.float64), torch.zeros(40, dtype=torch.float64)], 1)
+    z0[7] = 0.0  # never diverges
+    z_ref, div_ref, at_ref = _reference_loop(XY, algo, z0, 60, 1e3)
+    traj = dynamics.run(XY, algo, z0, steps=60, bound=1e3)
+    assert len(set(at_ref[div_ref].tolist())) > 5 and not div_ref.all()
+    assert traj.diverged.tolist() == div_ref.tolist()
+    assert traj.diverged_at.tolist() == at_ref.tolist()
+    torch.testing.assert_close(traj.z_final, z_ref, rtol=0, atol=0)
+
+
+def test_without_metrics_f_and_grad_norm_are_nan_placeholders() -> None:
+    traj = dynamics.run(XY, GDA, torch.ones(4, 2, dtype=torch.float64), steps=5, metrics=False)
+    assert traj.f.shape == traj.grad_norm.shape == (6, 4)
+    assert torch.isnan(traj.f).all() and torch.isnan(traj.grad_norm).all()

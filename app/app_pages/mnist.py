@@ -14,8 +14,9 @@ import streamlit as st
 from app import lecture as lecture_mode
 from app import mnist_plots as mp
 from gan_demo.mnist import setups
+from gan_demo.mnist.exp1 import ARM_LABELS as EXP1_LABELS
 from gan_demo.mnist.exp2 import PUBLISHED, summarize
-from gan_demo.mnist.shipped import ShippedRun, checkpoint_dir, load_all, load_sweep
+from gan_demo.mnist.shipped import ShippedRun, checkpoint_dir, load_all, load_exp1_runs, load_sweep
 
 MAX_SAMPLES = 64
 SCALE = 3
@@ -41,6 +42,16 @@ def _load(key: tuple) -> tuple[dict[str, ShippedRun], dict[str, str]]:
 def _sweep(key: tuple) -> tuple[dict | None, str | None]:
     try:
         return load_sweep(checkpoint_dir()), None
+    except FileNotFoundError:
+        return None, None
+    except Exception as e:  # noqa: BLE001 - a broken results file is reported, never raised
+        return None, f"{type(e).__name__}: {e}"
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _exp1(key: tuple) -> tuple[dict | None, str | None]:
+    try:
+        return load_exp1_runs(checkpoint_dir()), None
     except FileNotFoundError:
         return None, None
     except Exception as e:  # noqa: BLE001 - a broken results file is reported, never raised
@@ -77,7 +88,7 @@ def _anim_runs(runs: list[ShippedRun], row: int) -> list[tuple]:
         arm = _arm(r)
         color = mp.ARM_COLORS.get(arm, mp.PALETTE[i % len(mp.PALETTE)]) if arm else mp.PALETTE[i % len(mp.PALETTE)]
         ones = [hh[rr][1] for hh in h["class_hist"]] if r.digits == (0, 1) else []
-        label = f"{mp.ARM_LABELS.get(arm, r.meta['algorithm']['name'])} (run {r.meta['seeds'][rr]})"
+        label = f"{_arm_label(r)} (run {r.meta['seeds'][rr]})"
         out.append((label, color, r.snapshot_steps, r.snapshots[:, rr], h["eval_steps"] if ones else [], ones))
     return out
 
@@ -109,6 +120,16 @@ def _arm(run: ShippedRun) -> str | None:
     return "greedy_minmax" if run.meta["algorithm"]["name"] == "greedy_minmax" else "gda"
 
 
+def _arm_label(run: ShippedRun) -> str:
+    """How a shown run is named: its experiment arm (both experiments), else its algorithm."""
+    arm = _arm(run)
+    if arm:
+        return mp.ARM_LABELS[arm]
+    if run.name.startswith("exp1_"):
+        return EXP1_LABELS.get(run.name.removeprefix("exp1_"), run.name)
+    return str(run.meta["algorithm"]["name"])
+
+
 def _typical(run: ShippedRun) -> str:
     """How typical the shown run is, from the statistic it represents (stored in its sidecar)."""
     rep = run.meta.get("represents")
@@ -127,6 +148,9 @@ for bad, why in sorted(broken.items()):
 sweep, sweep_error = _sweep(KEY)
 if sweep_error:
     st.warning(f"The across-runs results file is broken and is not shown ({sweep_error}).", icon="⚠️")
+exp1_results, exp1_error = _exp1(KEY)
+if exp1_error:
+    st.warning(f"Experiment 1's across-seeds results file is broken and is not shown ({exp1_error}).", icon="⚠️")
 if not good:
     st.error(f"No loadable MNIST checkpoints in {checkpoint_dir().name}/. Regenerate them with the commands in "
              "gan_demo/MNIST.md.")
@@ -138,7 +162,10 @@ if exp == EXPERIMENTS[0]:
     chosen = [n for n in ("exp2_gda", "exp2_greedy_minmax") if n in good] or \
         [n for n in names if good[n].digits == (0, 1)][:2]
 elif exp == EXPERIMENTS[1]:
-    chosen = [n for n in names if n.startswith("exp1_")]
+    # the shown run of each arm, in the results file's order (GDA, SGDA, Double SGDA, its earlier variant)
+    order = list(exp1_results["summary"]) if exp1_results else []
+    chosen = sorted((n for n in names if n.startswith("exp1_")),
+                    key=lambda n: (order.index(n[5:]) if n[5:] in order else len(order), n))
 else:
     chosen = st.multiselect("Checkpoints", names, default=names[:2], key="mnist_runs",
                             format_func=lambda n: good[n].label,
@@ -204,20 +231,41 @@ elif exp == EXPERIMENTS[1]:
     earlier1 = [r.name for r in runs if r.meta["config"].get("data_range") != "01"
                 or r.meta["config"].get("batch_size") != 32]
     if earlier1:
-        st.warning(f"{', '.join(earlier1)} were trained with the earlier setup (batch 64, pixels in [-1, 1], "
-                   "2,000 iterations; Double SGDA updating both players at once with one global norm), not the "
-                   "repository's. The faithful presets (exp1-gda, exp1-sgda, exp1-double_sgda: batch 32, [0, 1], "
-                   "10,000 iterations) are in gan_demo/mnist/train.py; gan_demo/MNIST.md says why they are not "
-                   "shipped yet.")
-    fid_runs = [r for r in runs if r.meta["history"].get("fid_steps")]
-    if fid_runs:
-        st.plotly_chart(mp.exp1_metrics_figure([(r.label.split(":")[0], r.meta["history"]["fid_steps"],
-                                                 [m[0] for m in r.meta["history"]["fid_metrics"]],
-                                                 r.meta["metrics"]["real_floor"]["fid"]) for r in fid_runs],
-                                               lecture=lecture), key="mnist_exp1_metrics")
+        st.warning(f"{', '.join(earlier1)} were trained with an earlier setup (batch 64, pixels in [-1, 1]), not "
+                   "the repository's; gan_demo/MNIST.md lists the setups.")
+    cols = st.columns(len(runs))
+    for col, r in zip(cols, runs):
+        col.markdown(f"**{_arm_label(r)}** at iteration {r.meta['step']:,}")
+        col.image(mp.upscale(mp.image_grid(r.snapshots[-1, 0, :16], 4), 2), clamp=True)
+        col.caption(_typical(r))
+    if exp1_results is None:
+        st.info("No across-seeds results shipped (exp1_runs.json): the runs above are single runs.")
+    else:
+        table = []
+        for arm, s in exp1_results["summary"].items():
+            lo, hi = s["wilson95"]
+            table.append({"algorithm": exp1_results["arm_labels"].get(arm, arm),
+                          "collapsed at the end": f"{s['k_collapsed']} of {s['n']}",
+                          "95 % (Wilson)": f"{lo:.0%}–{hi:.0%}",
+                          "digits well covered (median)": s["median_well_covered"],
+                          "KL to uniform (median)": round(s["median_kl"], 2),
+                          "FID (median)": round(s["median_fid"]),
+                          "mean top-class prob. (median)": round(s["median_top_prob"], 2)})
+        st.markdown("**Across seeds** (same settings, one run per seed)")
+        st.dataframe(pd.DataFrame(table), hide_index=True, key="mnist_exp1_stat")
+        floor = exp1_results["rows"][0]["fid_floor"]
+        st.caption(f"'Collapsed' = at most {exp1_results['collapse_well_covered']} of the 10 digits well covered "
+                   "(each at least 0.2·N/10 of N = 2,000 samples from a fixed noise bank, by our CNN classifier). "
+                   f"FID on the classifier's features; a perfect generator would score the real floor, {floor:.1f}. "
+                   "Shown runs: the median run of each arm by KL at the last iteration, never the best.")
+        highlight = {r.name.removeprefix("exp1_"): r.meta["seeds"][0] for r in runs}
+        st.plotly_chart(mp.exp1_seeds_figure(exp1_results["rows"], exp1_results["arm_labels"], highlight,
+                                             int(exp1_results["collapse_well_covered"]), floor, lecture=lecture),
+                        key="mnist_exp1_metrics")
+        st.caption("Every run over training, evaluated every 1,000 iterations; thick: the shown run.")
     with st.expander("Setup, and what still differs from the authors' code", expanded=False):
         for r in runs:
-            st.markdown(f"**{r.name}** — {_typical(r)}")
+            st.markdown(f"**{r.name}**")
             st.dataframe(pd.DataFrame(mp.hyperparameter_rows(r.meta)), hide_index=True, key=f"mnist_hp_{r.name}")
         st.markdown(f"Source: {setups.EXP1_SOURCE}. **Remaining differences:**\n\n" +
                     "\n".join(f"- {d}" for d in setups.EXP1_REMAINING) +

@@ -9,7 +9,7 @@ from ..game import Game
 from ..params import hparam
 from ..registry import register_algorithm
 from ..types import State, Tensor
-from ..updates import ALTERNATING_ORDERS, alternate, axpy
+from ..updates import ALTERNATING_ORDERS, alternate_descent
 
 
 @register_algorithm("gda")
@@ -59,15 +59,7 @@ class AltGDA(GradientAlgorithm):
     order: str = hparam("x_first", choices=ALTERNATING_ORDERS, help="which player moves first")
 
     def step(self, game: Game, z: Tensor, state: State) -> tuple[Tensor, State]:
-        dx, eta_x, eta_y = game.dim_x, self.eta_x, self.eta_y  # read once: the moves run every step
-
-        def move_x(w: Tensor) -> Tensor:
-            return axpy(w[:, :dx], game.xi_x(w), eta_x)
-
-        def move_y(w: Tensor) -> Tensor:
-            return axpy(w[:, dx:], game.xi_y(w), eta_y)
-
-        return alternate(game, z, move_x, move_y, self.order), state
+        return alternate_descent(game, z, self.eta_x, self.eta_y, self.order), state
 
 
 __all__ = ["GDA", "AltGDA"]

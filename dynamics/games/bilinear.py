@@ -155,6 +155,16 @@ class Bilinear(Game):
         A, _, c = self._t(z)
         return -(x @ A) - c
 
+    def add_xi_x_(self, out: Tensor, z: Tensor, alpha: float) -> Tensor:
+        if self._scalar is None or self._scalar[1] != 0.0:
+            return super().add_xi_x_(out, z, alpha)
+        return out.add_(z[:, 1:2], alpha=alpha * self._scalar[0])  # xi_x = a y: no temporary
+
+    def add_xi_y_(self, out: Tensor, z: Tensor, alpha: float) -> Tensor:
+        if self._scalar is None or self._scalar[2] != 0.0:
+            return super().add_xi_y_(out, z, alpha)
+        return out.add_(z[:, 0:1], alpha=-alpha * self._scalar[0])  # xi_y = -a x: no temporary
+
     def equilibrium(self) -> Optional[tuple[tuple[float, ...], tuple[float, ...]]]:
         a = self.arrays()
         A, b, c = a["A"], a["b"], a["c"]

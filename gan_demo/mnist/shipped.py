@@ -76,6 +76,9 @@ NOT_GAN = ("classifier",)
 #: the across-runs results of experiment 2 (``kind: "sweep"``), next to the representative checkpoints
 SWEEP_NAME = "exp2_runs"
 SWEEP_FORMAT = "saddle-mnist-sweep-v1"
+#: the across-seeds results of experiment 1 (``gan_demo.mnist.exp1``), next to its median runs
+EXP1_RESULTS_NAME = "exp1_runs"
+EXP1_RESULTS_FORMAT = "saddle-mnist-exp1-v1"
 #: refuse safetensors files larger than this (a shipped MLP generator with snapshots is ~5 MB)
 MAX_TENSOR_BYTES = 32 * 2**20
 
@@ -95,7 +98,8 @@ def candidate_names(folder: str | Path | None = None) -> list[str]:
     folder = checkpoint_dir() if folder is None else Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(js.stem for js in folder.glob("*.json") if js.stem not in NOT_GAN and js.stem != SWEEP_NAME)
+    return sorted(js.stem for js in folder.glob("*.json")
+                  if js.stem not in NOT_GAN and js.stem not in (SWEEP_NAME, EXP1_RESULTS_NAME))
 
 
 def list_shipped(folder: str | Path | None = None) -> list[str]:
@@ -218,6 +222,33 @@ def load_shipped(name: str, folder: str | Path | None = None) -> ShippedRun:
     if k == 0 or snaps.shape[0] == 0 or snaps.shape[2] == 0:
         raise BrokenCheckpoint(f"{name}: no snapshot samples (the tab shows them)")
     return ShippedRun(name, meta, snaps, gens)
+
+
+def load_exp1_runs(folder: str | Path | None = None) -> dict[str, Any]:
+    """The across-seeds results of experiment 1 (``exp1_runs.json``), checked; raises ValueError if broken."""
+    path = (checkpoint_dir() if folder is None else Path(folder)) / f"{EXP1_RESULTS_NAME}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path.name} is missing")
+    if path.stat().st_size > ckpt.MAX_JSON_BYTES:
+        raise BrokenCheckpoint(f"{path.name} is too large")
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise BrokenCheckpoint(f"{path.name} is not valid JSON: {e}") from e
+    if not (isinstance(data, dict) and data.get("format") == EXP1_RESULTS_FORMAT
+            and isinstance(data.get("rows"), list) and isinstance(data.get("summary"), dict)):
+        raise BrokenCheckpoint(f"{path.name} is not a {EXP1_RESULTS_FORMAT} file")
+    for r in data["rows"]:
+        ok = (isinstance(r, dict) and isinstance(r.get("seed"), int) and isinstance(r.get("arm"), str)
+              and isinstance(r.get("final"), dict)
+              and all(_num(r["final"].get(q)) for q in ("kl", "fid", "well_covered"))
+              and all(isinstance(r.get(q), list) and len(r[q]) == len(r.get("steps", [])) for q in ("fid", "kl")))
+        if not ok:
+            raise BrokenCheckpoint(f"{path.name}: a row lacks seed/arm/steps/fid/kl/final")
+    for arm, s in data["summary"].items():
+        if not (isinstance(s, dict) and isinstance(s.get("n"), int) and isinstance(s.get("k_collapsed"), int)):
+            raise BrokenCheckpoint(f"{path.name}: the summary of {arm!r} lacks n/k_collapsed")
+    return data
 
 
 def load_sweep(folder: str | Path | None = None) -> dict[str, Any]:
