@@ -148,14 +148,18 @@ class Ledger:
 
     Each computation is estimated before it runs (:func:`app.compute.estimate_spectrum`). A sweep that
     does not fit what is left is shrunk to a coarser grid (:meth:`curves`, :meth:`map`); what does not
-    fit even then is skipped (:meth:`allow`). One notice per view lists both.
+    fit even then is skipped (:meth:`allow`). :attr:`stop`, a :class:`app.compute.Stopper` over the same
+    budget, ends a sweep between its batches if the estimates were short, or the visitor left
+    (:meth:`stopped` records it). One notice per view lists what was shrunk, skipped and stopped.
     """
 
-    def __init__(self, seconds: float = compute.TIME_BUDGET_S) -> None:
-        self.total = seconds
-        self.left = seconds
+    def __init__(self, seconds: Optional[float] = None) -> None:
+        self.total = compute.TIME_BUDGET_S if seconds is None else seconds
+        self.left = self.total
+        self.stop = stopper(self.total)
         self.shrunk: list[str] = []
         self.skipped: list[str] = []
+        self.cut: list[str] = []
         self._notice = st.empty()
 
     def _spend(self, seconds: float) -> None:
@@ -169,10 +173,22 @@ class Ledger:
             parts.append(f"Shrunk to stay within {budget}: " + "; ".join(self.shrunk) + ".")
         if self.skipped:
             parts.append(f"Skipped to stay within {budget}: " + "; ".join(self.skipped) + ".")
+        if self.cut:
+            parts.append(f"Stopped at {budget} (the rest is blank): " + "; ".join(self.cut) + ".")
         self._notice.warning(" ".join(parts), icon=":material/timer:")
+
+    def _clock(self) -> None:
+        if self.stop.expired():  # the estimates were short: nothing more runs in this view
+            self.left = min(self.left, 0.0)
+
+    def stopped(self, what: str) -> None:
+        """Say on the page that ``what`` was ended by :attr:`stop` (a sweep's partial result is shown)."""
+        self.cut.append(what)
+        self._show()
 
     def allow(self, seconds: float, what: str) -> bool:
         """Admit a computation of ``seconds`` if it fits what is left; otherwise say it was skipped."""
+        self._clock()
         if seconds <= self.left:
             self._spend(seconds)
             return True
@@ -192,6 +208,7 @@ class Ledger:
         """Step sizes of each algorithm's stability curve that fit what is left (0: skipped), planned
         for all of them together (:func:`app.compute.plan_curves`) and charged.
         """
+        self._clock()
         sizes = [n for n in compute.CURVE_POINTS if n <= want] or [min(compute.CURVE_POINTS)]
         plan = compute.plan_curves(game_cfg, algo_cfgs, self.left, sizes)
         for a, label, n in zip(algo_cfgs, labels, plan):
@@ -211,6 +228,7 @@ class Ledger:
         """The (η points, parameter values) grid of a stability map that fits what is left (None:
         skipped), charged.
         """
+        self._clock()
         grids = [g for g in compute.MAP_GRIDS if g[0] * g[1] <= want[0] * want[1]] or [compute.MAP_GRIDS[-1]]
         grid = compute.plan_map(game_cfg, algo_cfg, self.left, grids)
         asked = compute.estimate_spectrum(game_cfg, algo_cfg, want[0] * want[1])

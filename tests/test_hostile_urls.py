@@ -131,7 +131,7 @@ def _assert_safe(at: AppTest, expect_notice: bool = True) -> str:
     assert not at.exception, [e.message[:300] for e in at.exception]
     text = " ".join(w.value for w in at.warning)
     if expect_notice:
-        assert "cannot use" in text or "shrunk" in text.lower() or "Shortened" in text or "Skipped" in text, text
+        assert any(w in text for w in ("cannot use", "hrunk", "Shortened", "Skipped", "Stopped")), text
     for what, seconds in at.session_state[guard.PLANNED].items() if guard.PLANNED in at.session_state else []:
         assert seconds <= compute.TIME_BUDGET_S + 1e-9, (what, seconds)
     return text
@@ -204,6 +204,58 @@ def test_costly_spectrum_sweeps_are_shrunk_before_they_run():
     assert len(sizes) == 6 and max(sizes) < compute.CURVE_POINTS[0], sizes  # every curve, on a coarser grid
     planned = compute.plan_curves(game, algos, compute.TIME_BUDGET_S)
     assert len(set(planned)) == 1 and 0 < planned[0] < compute.CURVE_POINTS[0]  # one resolution for all
+
+
+class _StopAfter:
+    """A stopper whose budget runs out after ``n`` batches (``check`` never cancels)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def check(self) -> None:
+        pass
+
+    def expired(self) -> bool:
+        self.n -= 1
+        return self.n < 0
+
+
+def test_sweeps_run_in_batches_and_a_stopper_ends_them_between_batches():
+    from dynamics import spectrum
+
+    game, algo, z = ("quadratic", ()), ("momentum", (("lr", 0.1), ("beta", 0.3))), (0.3, -0.2)
+    lrs, rho = compute.stability_curve(game, algo, z, 1e-3, 10.0, n=60)
+    whole = spectrum.stability_sweep(compute.make_game(game), compute.make_algorithm(algo), np.array([z]),
+                                     param="lr", values=lrs)
+    np.testing.assert_allclose(rho, whole)  # batching changes nothing
+    with pytest.raises(compute.SweepStopped) as cut:
+        compute.stability_curve(game, algo, z, 1e-3, 10.0, n=60, stop=_StopAfter(1))
+    done = compute.SWEEP_BATCH_POINTS
+    assert (cut.value.done, cut.value.total) == (done, 60)
+    _, partial = cut.value.result
+    np.testing.assert_allclose(partial[:done], whole[:done])
+    assert np.isnan(partial[done:]).all()  # never computed past the budget
+    with pytest.raises(compute.SweepStopped) as cut:
+        compute.stability_map(game, algo, z, "beta", tuple(np.linspace(-1, 1, 11)), n=20, stop=_StopAfter(2))
+    _, _, grid = cut.value.result
+    rows = 2 * (compute.SWEEP_BATCH_POINTS // 11)
+    assert cut.value.done == rows * 11 and np.isfinite(grid[:rows]).all() and np.isnan(grid[rows:]).all()
+    gone = compute.Stopper(100.0, gone=lambda: True)
+    with pytest.raises(compute.Cancelled):
+        compute.stability_curve(game, algo, z, n=60, stop=gone)
+
+
+def test_a_sweep_the_estimate_underrates_is_stopped_at_the_budget(monkeypatch):
+    # estimates 10^4 times too low: the plan admits the full sweeps, the stopper ends them
+    monkeypatch.setattr(compute, "SPECTRUM_POINT_S", compute.SPECTRUM_POINT_S * 1e-4)
+    monkeypatch.setattr(compute, "SPECTRUM_ELEMENT_S", compute.SPECTRUM_ELEMENT_S * 1e-4)
+    monkeypatch.setattr(compute, "TIME_BUDGET_S", 0.3)
+    at = _open("app_pages/spectrum.py", {"game": "dirac_gan", "dirac_gan.sigma": "1.0",
+                                         "dirac_gan.noise_samples": "10000", "algos": ["unrolled"],
+                                         "unrolled.unroll_steps": "50"})
+    text = _assert_safe(at)
+    assert "Stopped at" in text and f"after {compute.SWEEP_BATCH_POINTS} of 100 step sizes" in text, text
+    assert "stability against" in " ".join(c.proto.spec[-400:] for c in at.get("plotly_chart"))
 
 
 def test_sweep_plans_fit_the_budget_or_skip():

@@ -26,16 +26,18 @@ def _step_spectrum(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, .
     return compute.step_spectrum(game_cfg, algo_cfg, z)
 
 
+# ``_stop`` (not hashed) ends a sweep between batches at the view's budget; a stopped sweep raises, so no
+# cache keeps it
 @st.cache_data(max_entries=256, show_spinner="Sweeping η…")
 def _curve(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, ...], lo: float, hi: float,
-           n: int) -> tuple:
-    return compute.stability_curve(game_cfg, algo_cfg, z, lo, hi, n=n)
+           n: int, _stop: compute.Stopper) -> tuple:
+    return compute.stability_curve(game_cfg, algo_cfg, z, lo, hi, n=n, stop=_stop)
 
 
 @st.cache_data(max_entries=32, show_spinner="Sweeping the (η, parameter) grid…")
 def _map(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, ...], p2: str, v2: tuple, lo: float,
-         hi: float, n: int) -> tuple:
-    return compute.stability_map(game_cfg, algo_cfg, z, p2, v2, lo, hi, n=n)
+         hi: float, n: int, _stop: compute.Stopper) -> tuple:
+    return compute.stability_map(game_cfg, algo_cfg, z, p2, v2, lo, hi, n=n, stop=_stop)
 
 
 sb = st.sidebar
@@ -107,7 +109,12 @@ for (a, label), n in zip(swept, points):
     if not n:
         continue
     try:
-        lrs, rho = _curve(game_cfg, a, z, float(lo), float(hi), n)
+        lrs, rho = _curve(game_cfg, a, z, float(lo), float(hi), n, ledger.stop)
+    except compute.SweepStopped as cut:
+        lrs, rho = cut.result
+        ledger.stopped(f"{label} stability curve after {cut.done} of {cut.total} step sizes")
+    except compute.Cancelled:
+        st.stop()  # the visitor changed the inputs or left: the pending rerun takes over
     except (ValueError, RuntimeError) as err:
         st.warning(f"{label}: {err}")
         continue
@@ -141,7 +148,13 @@ if not lecture:
             st.stop()
         v2 = tuple(np.round(np.linspace(v_lo, v_hi, grid[1]), 6))
         try:
-            lrs, vals, rho = _map(game_cfg, algo_cfgs[i], z, p2, v2, 1e-2, 3.0, grid[0])
+            try:
+                lrs, vals, rho = _map(game_cfg, algo_cfgs[i], z, p2, v2, 1e-2, 3.0, grid[0], ledger.stop)
+            except compute.SweepStopped as cut:
+                lrs, vals, rho = cut.result
+                ledger.stopped(f"{labels[i]} · {p2} stability map after {cut.done} of {cut.total} points")
+            except compute.Cancelled:
+                st.stop()
             st.plotly_chart(plots.stability_map_figure(lrs, vals, rho, p2, labels[i],
                                                        lecture=lecture), key="stability_map_chart",
                             theme=None, config={"displaylogo": False})
