@@ -143,8 +143,8 @@ def _run_name(run: Run) -> str:
 TRAJECTORY_META = "saddle-trajectory"
 #: updatemenu buttons with ``method="skip"`` only emit ``plotly_buttonclicked``; app/stepper.js acts on these args
 STEP_ACTIONS = {"reset": "↺ reset", "back": "◀ step", "next": "step ▶"}
-#: a path keeps a vertex only if it is this fraction of the box diagonal away from the last kept one
-#: (about 1.5 px on a 600 px plot: what the screen can show)
+#: level lines keep a vertex only if it is twice this fraction of the box diagonal away from the last kept
+#: one (about 3 px on a 600 px plot: thin grey lines)
 SCREEN_TOL = 1.0 / 400
 #: a path may pass at most this fraction of the box diagonal from a dropped vertex (about 0.6 px on the
 #: 450 px square the main panel draws: what the screen can show)
@@ -661,7 +661,8 @@ def _metric_keep(steps: np.ndarray, ys: np.ndarray, y_range: Sequence[float], lo
             v = np.where(v > 0, np.log10(v), np.nan)
         lo, hi = np.log10(max(lo, 1e-300)), np.log10(max(hi, 1e-300))
     w, h = METRIC_PX
-    px = np.stack([(t - t[0]) / max(t[-1] - t[0], 1.0) * w, (v - lo) / max(hi - lo, 1e-300) * h], axis=1)  # (T, 2)
+    span = hi - lo if hi > lo else 1.0  # a flat series: every finite value equals lo
+    px = np.stack([(t - t[0]) / max(t[-1] - t[0], 1.0) * w, (v - lo) / span * h], axis=1)  # (T, 2) in pixels
     kept = simplify(px, SCREEN_PX)
     # dropping points costs an x array (evenly spaced steps go as x0 + i·dx): worth it below half the points
     return idx[kept] if 2 * len(kept) < len(idx) else idx
