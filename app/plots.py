@@ -389,8 +389,25 @@ def _cursor_range(runs: Sequence[Run], which: int, log: bool) -> list[float]:
     return [float(v.min()), float(v.max())]
 
 
+class TrajectoryFigure(go.Figure):
+    """The animated figure: a ``go.Figure`` whose JSON leaves the trace type out of frame updates.
+
+    plotly.py writes ``"type": "scatter"`` into every trace update of every frame, and every frame
+    names every trace (see :func:`trajectory_figure`): about a fifth of the payload of a scene. Plotly.js
+    merges a frame's update into the figure's own trace, whose type it already knows, so the key says
+    nothing. Streamlit serialises a figure through ``to_dict``.
+    """
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        for frame in out.get("frames", ()):
+            for update in frame.get("data", ()):
+                update.pop("type", None)
+        return out
+
+
 def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = False, frames: int = 60,
-                      click_grid: int = 0, title: str = "", metrics: bool = True) -> go.Figure:
+                      click_grid: int = 0, title: str = "", metrics: bool = True) -> TrajectoryFigure:
     """The main picture: f, its level lines, the flow −ξ, the equilibrium and every run's path,
     animated, with the f / ‖ξ‖ / distance panels on the right and a time cursor on them.
 
@@ -421,15 +438,15 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
         # projector layout: the plot left; buttons, legend and one metric panel right of it
         fig = make_subplots(rows=2, cols=2, specs=[[{"rowspan": 2}, None], [None, {}]], column_widths=[0.56, 0.44],
                             row_heights=[0.56, 0.44], horizontal_spacing=0.16, vertical_spacing=0.14,
-                            subplot_titles=["", panels[0][2]])
+                            subplot_titles=["", panels[0][2]], figure=TrajectoryFigure())
         main_dom = 0.56 - 0.07
     elif panels:
         fig = make_subplots(rows=3, cols=2, specs=[[{"rowspan": 3}, {}], [None, {}], [None, {}]],
                             column_widths=[0.6, 0.4], horizontal_spacing=0.12, vertical_spacing=0.1,
-                            subplot_titles=["", *(p[2] for p in panels)])
+                            subplot_titles=["", *(p[2] for p in panels)], figure=TrajectoryFigure())
         main_dom = 0.6 - 0.06
     else:
-        fig = go.Figure()
+        fig = TrajectoryFigure()
         main_dom = 1.0
     src, top = f_image(field) if field.planar else ("", 1.0)
     if field.planar:
@@ -958,5 +975,5 @@ def stability_map_figure(lrs: np.ndarray, v2: np.ndarray, rho: np.ndarray, param
 
 __all__ = ["Style", "BASIN_RULE", "basin_outcome", "TRAJECTORY_META", "game_spectrum_figure",
            "step_spectrum_figure", "stability_figure", "stability_map_figure", "PALETTE", "trajectory_figure",
-           "small_multiples", "basin_figure", "frame_indices", "quiver_xy", "color", "clip_path",
-           "decimate", "f_image", "contour_lines"]
+           "TrajectoryFigure", "small_multiples", "basin_figure", "frame_indices", "quiver_xy", "color", "clip_path",
+           "decimate", "simplify", "f_image", "contour_lines"]

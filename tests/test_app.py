@@ -87,7 +87,8 @@ def test_default_scene_renders_animated_trajectories_and_metrics():
     for fr in spec["frames"]:
         assert fr["traces"] == list(range(len(spec["data"])))
         for bg in ("f(x, y)", "contours of f", "flow −ξ", "equilibrium"):
-            assert set(fr["data"][index_of(spec, bg)]) <= {"type"}
+            assert fr["data"][index_of(spec, bg)] == {}
+        assert all("type" not in update for update in fr["data"])  # plots.TrajectoryFigure: no redundant type
         assert "layout" not in fr or "images" not in fr["layout"]
     # the frames grow the path: the unfinished part at frame 0 is one point
     i = index_of(spec, "gda (η=0.1) path")
