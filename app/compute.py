@@ -17,7 +17,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -303,9 +303,40 @@ def step_spectrum(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, ..
     return StepSpectrum(algo_label(algo_cfg), ev, float(np.abs(ev).max()))
 
 
+#: a sweep computes at most this many step-map Jacobians in one batch (a stability map: whole η rows), so a
+#: Stopper can end it between batches; larger batches also cost more per point on the noisy Dirac-GAN
+#: (momentum's 50 × 41 map there: 12.2 CPU-s in one batch, 2.5 CPU-s row by row; unrolled × 50: about
+#: 0.1 s per point in batches of ≤ 25, 0.22 s in batches of 50 or more; measured with other jobs running)
+SWEEP_BATCH_POINTS = 25
+
+
+class SweepStopped(Exception):  # noqa: N818 - a result, not an error: it carries the partial sweep
+    """A sweep ended by its stopper between batches: ``result`` is what the sweep returns, NaN where it
+    did not get to; ``done`` of ``total`` points were computed (raised so no cache keeps it).
+    """
+
+    def __init__(self, result: tuple, done: int, total: int) -> None:
+        super().__init__(f"stopped after {done} of {total} points by the time budget")
+        self.result, self.done, self.total = result, done, total
+
+
+def _next_batch(stop: Optional[Stopper], result: tuple, done: int, total: int) -> None:
+    """Before each batch of a sweep: :class:`Cancelled` if the visitor left, :class:`SweepStopped` past
+    the budget.
+    """
+    if stop is None:
+        return
+    stop.check()
+    if stop.expired():
+        raise SweepStopped(result, done, total)
+
+
 def stability_curve(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, ...], lr_lo: float = 1e-3,
-                    lr_hi: float = 10.0, n: int = 120) -> tuple[np.ndarray, np.ndarray]:
-    """Spectral radius of the step map against the step size η on a log grid: (n,), (n,)."""
+                    lr_hi: float = 10.0, n: int = 120, stop: Optional[Stopper] = None) -> tuple[np.ndarray, np.ndarray]:
+    """Spectral radius of the step map against the step size η on a log grid: (n,), (n,).
+
+    Computed in batches of :data:`SWEEP_BATCH_POINTS`; ``stop`` may end it between them (:class:`SweepStopped`).
+    """
     from dynamics import spectrum
 
     game, algo = make_game(game_cfg), make_algorithm(algo_cfg)
@@ -316,21 +347,36 @@ def stability_curve(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, 
     zz = np.asarray(z, dtype=float)[None, :]
     if not np.isfinite(step_spectrum(game_cfg, algo_cfg, z).radius):
         return values, np.full(n, np.nan)
-    return values, np.asarray(spectrum.stability_sweep(game, algo, zz, param="lr", values=values), dtype=float)
+    radii = np.full(n, np.nan)  # (n,)
+    for i in range(0, n, SWEEP_BATCH_POINTS):
+        _next_batch(stop, (values, radii), i, n)
+        part = values[i:i + SWEEP_BATCH_POINTS]
+        radii[i:i + len(part)] = np.asarray(spectrum.stability_sweep(game, algo, zz, param="lr", values=part))
+    return values, radii
 
 
 def stability_map(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, ...], param2: str,
                   values2: tuple[float, ...], lr_lo: float = 1e-2, lr_hi: float = 3.0,
-                  n: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Spectral radius over (η, param2): lrs (N,), values2 (M,), radius (N, M)."""
+                  n: int = 60, stop: Optional[Stopper] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spectral radius over (η, param2): lrs (N,), values2 (M,), radius (N, M).
+
+    Computed a few η rows at a time (about :data:`SWEEP_BATCH_POINTS` points); ``stop`` may end it between
+    them (:class:`SweepStopped`).
+    """
     from dynamics import spectrum
 
     game, algo = make_game(game_cfg), make_algorithm(algo_cfg)
     lrs = np.logspace(np.log10(lr_lo), np.log10(lr_hi), int(np.clip(n, 5, 200)))
     v2 = np.asarray(values2, dtype=float)
     zz = np.asarray(z, dtype=float)[None, :]
-    r = spectrum.stability_sweep(game, algo, zz, param="lr", values=lrs, param2=param2, values2=v2)
-    return lrs, v2, np.asarray(r, dtype=float)
+    radii = np.full((len(lrs), len(v2)), np.nan)  # (N, M)
+    rows = max(1, SWEEP_BATCH_POINTS // max(len(v2), 1))
+    for i in range(0, len(lrs), rows):
+        _next_batch(stop, (lrs, v2, radii), i * len(v2), radii.size)
+        part = lrs[i:i + rows]
+        radii[i:i + len(part)] = np.asarray(spectrum.stability_sweep(game, algo, zz, param="lr", values=part,
+                                                                     param2=param2, values2=v2), dtype=float)
+    return lrs, v2, radii
 
 
 # ---- cost budget: what a URL or a click may start ---------------------------------------------
@@ -470,6 +516,42 @@ def estimate_spectrum(game_cfg: GameConfig, algo_cfg: AlgoConfig, points: int) -
     name, params = game_cfg
     gt = 3.0 * 40 if name == "dirac_gan" and _num(dict(params), "sigma", 0.0) > 0 else game_factor(game_cfg)[0]
     return points * algo_factor(algo_cfg, game_dim(game_cfg)) * (SPECTRUM_POINT_S + SPECTRUM_ELEMENT_S * gt)
+
+
+#: resolutions of the Spectrum page's sweeps, finest first: a sweep that does not fit the budget takes
+#: the finest one that does (the stability curve's step sizes; the stability map's (η, parameter) grid)
+CURVE_POINTS = (100, 50, 25, 12)
+MAP_GRIDS = ((50, 41), (25, 21), (13, 11))
+
+
+def plan_curves(game_cfg: GameConfig, algo_cfgs: Sequence[AlgoConfig], seconds: float,
+                sizes: Sequence[int] = CURVE_POINTS) -> list[int]:
+    """Points of each algorithm's stability curve within ``seconds`` for all of them together.
+
+    Every curve gets the same resolution: the finest of ``sizes`` at which all of them fit. If even
+    the coarsest does not fit them all, the first ones (in order) get the coarsest and the rest 0
+    (skipped). Nothing here runs: the estimate is :func:`estimate_spectrum`.
+    """
+    for n in sorted(sizes, reverse=True):
+        if sum(estimate_spectrum(game_cfg, a, n) for a in algo_cfgs) <= seconds:
+            return [n] * len(algo_cfgs)
+    n, out, left = min(sizes), [], seconds
+    for a in algo_cfgs:
+        cost = estimate_spectrum(game_cfg, a, n)
+        out.append(n if cost <= left else 0)
+        left -= cost if cost <= left else 0.0
+    return out
+
+
+def plan_map(game_cfg: GameConfig, algo_cfg: AlgoConfig, seconds: float,
+             grids: Sequence[tuple[int, int]] = MAP_GRIDS) -> Optional[tuple[int, int]]:
+    """The finest (η points, parameter values) grid of ``grids`` whose stability map fits ``seconds``
+    (None if none does).
+    """
+    for n, m in sorted(grids, key=lambda g: g[0] * g[1], reverse=True):
+        if estimate_spectrum(game_cfg, algo_cfg, n * m) <= seconds:
+            return n, m
+    return None
 
 
 def affordable_steps(game_cfg: GameConfig, algo_cfgs: list[AlgoConfig], starts: int, steps: int,

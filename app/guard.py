@@ -1,6 +1,6 @@
 """The Streamlit side of the cost budget (:mod:`app.compute`): plan, stop, queue and say so.
 
-Every computation a URL or a click starts on the toy-game page goes through here:
+Every computation a URL or a click starts on the toy-game and Spectrum pages goes through here:
 
 * trajectories: the steps are shortened *before* running when the estimate exceeds the budget
   (:data:`app.compute.TIME_BUDGET_S` CPU seconds per view, all algorithms together); the engine's
@@ -8,6 +8,9 @@ Every computation a URL or a click starts on the toy-game page goes through here
 * basin maps: the grid is coarsened, then the steps shortened, to fit the same budget, and at most
   :data:`app.compute.LONG_JOBS` run at once in the server (the others wait, then are told the server
   is busy);
+* Spectrum sweeps (the game's Jacobian, step maps, stability curves and map): a :class:`Ledger`
+  charges each estimate against one budget per view before it runs; a curve or map that does not fit
+  gets a coarser grid, and what does not fit even then is skipped;
 * a visitor who changes the inputs or leaves stops the computation at once (no cache keeps it).
 
 Whatever was shrunk or stopped is said in one notice on the page.
@@ -143,25 +146,54 @@ def timed_run(page: str) -> Iterator[None]:
 class Ledger:
     """A page view's share of the budget for computations without a step loop (spectrum sweeps).
 
-    :meth:`allow` admits a computation if its estimate fits what is left, and otherwise says on the
-    page what was skipped (one notice per view, listing them).
+    Each computation is estimated before it runs (:func:`app.compute.estimate_spectrum`). A sweep that
+    does not fit what is left is shrunk to a coarser grid (:meth:`curves`, :meth:`map`); what does not
+    fit even then is skipped (:meth:`allow`). :attr:`stop`, a :class:`app.compute.Stopper` over the same
+    budget, ends a sweep between its batches if the estimates were short, or the visitor left
+    (:meth:`stopped` records it). One notice per view lists what was shrunk, skipped and stopped.
     """
 
-    def __init__(self, seconds: float = compute.TIME_BUDGET_S) -> None:
-        self.total = seconds
-        self.left = seconds
+    def __init__(self, seconds: Optional[float] = None) -> None:
+        self.total = compute.TIME_BUDGET_S if seconds is None else seconds
+        self.left = self.total
+        self.stop = stopper(self.total)
+        self.shrunk: list[str] = []
         self.skipped: list[str] = []
+        self.cut: list[str] = []
         self._notice = st.empty()
 
+    def _spend(self, seconds: float) -> None:
+        self.left -= seconds
+        _record("spectrum", self.spent)
+
+    def _show(self) -> None:
+        budget = f"this server's budget of {compute.TIME_BUDGET_S:g} s per view"
+        parts = []
+        if self.shrunk:
+            parts.append(f"Shrunk to stay within {budget}: " + "; ".join(self.shrunk) + ".")
+        if self.skipped:
+            parts.append(f"Skipped to stay within {budget}: " + "; ".join(self.skipped) + ".")
+        if self.cut:
+            parts.append(f"Stopped at {budget} (the rest is blank): " + "; ".join(self.cut) + ".")
+        self._notice.warning(" ".join(parts), icon=":material/timer:")
+
+    def _clock(self) -> None:
+        if self.stop.expired():  # the estimates were short: nothing more runs in this view
+            self.left = min(self.left, 0.0)
+
+    def stopped(self, what: str) -> None:
+        """Say on the page that ``what`` was ended by :attr:`stop` (a sweep's partial result is shown)."""
+        self.cut.append(what)
+        self._show()
+
     def allow(self, seconds: float, what: str) -> bool:
+        """Admit a computation of ``seconds`` if it fits what is left; otherwise say it was skipped."""
+        self._clock()
         if seconds <= self.left:
-            self.left -= seconds
-            _record("spectrum", self.spent)
+            self._spend(seconds)
             return True
         self.skipped.append(f"{what} (about {seconds:.0f} s)")
-        self._notice.warning("Skipped to stay within this server's budget of "
-                             f"{compute.TIME_BUDGET_S:g} s per view: " + "; ".join(self.skipped) + ".",
-                             icon=":material/timer:")
+        self._show()
         return False
 
     @property
@@ -170,6 +202,46 @@ class Ledger:
 
     def spectrum(self, game_cfg: GameConfig, algo_cfg: AlgoConfig, points: int, what: str) -> bool:
         return self.allow(compute.estimate_spectrum(game_cfg, algo_cfg, points), what)
+
+    def curves(self, game_cfg: GameConfig, algo_cfgs: list[AlgoConfig], labels: list[str],
+               want: int = compute.CURVE_POINTS[0]) -> list[int]:
+        """Step sizes of each algorithm's stability curve that fit what is left (0: skipped), planned
+        for all of them together (:func:`app.compute.plan_curves`) and charged.
+        """
+        self._clock()
+        sizes = [n for n in compute.CURVE_POINTS if n <= want] or [min(compute.CURVE_POINTS)]
+        plan = compute.plan_curves(game_cfg, algo_cfgs, self.left, sizes)
+        for a, label, n in zip(algo_cfgs, labels, plan):
+            asked = compute.estimate_spectrum(game_cfg, a, want)
+            if n == 0:
+                self.skipped.append(f"{label} stability curve (about {asked:.0f} s)")
+                continue
+            self._spend(compute.estimate_spectrum(game_cfg, a, n))
+            if n < want:
+                self.shrunk.append(f"{label} stability curve to {n} step sizes (asked: {want}, about {asked:.0f} s)")
+        if self.shrunk or self.skipped:
+            self._show()
+        return plan
+
+    def map(self, game_cfg: GameConfig, algo_cfg: AlgoConfig, label: str,
+            want: tuple[int, int] = compute.MAP_GRIDS[0]) -> Optional[tuple[int, int]]:
+        """The (η points, parameter values) grid of a stability map that fits what is left (None:
+        skipped), charged.
+        """
+        self._clock()
+        grids = [g for g in compute.MAP_GRIDS if g[0] * g[1] <= want[0] * want[1]] or [compute.MAP_GRIDS[-1]]
+        grid = compute.plan_map(game_cfg, algo_cfg, self.left, grids)
+        asked = compute.estimate_spectrum(game_cfg, algo_cfg, want[0] * want[1])
+        if grid is None:
+            self.skipped.append(f"{label} stability map (about {asked:.0f} s)")
+        else:
+            self._spend(compute.estimate_spectrum(game_cfg, algo_cfg, grid[0] * grid[1]))
+            if grid != tuple(want):
+                self.shrunk.append(f"{label} stability map to {grid[0]} × {grid[1]} points (asked: "
+                                   f"{want[0]} × {want[1]}, about {asked:.0f} s)")
+        if self.shrunk or self.skipped:
+            self._show()
+        return grid
 
 
 __all__ = ["runs", "basin", "stopper", "visitor_gone", "Ledger", "timed_run"]

@@ -143,9 +143,18 @@ def _run_name(run: Run) -> str:
 TRAJECTORY_META = "saddle-trajectory"
 #: updatemenu buttons with ``method="skip"`` only emit ``plotly_buttonclicked``; app/stepper.js acts on these args
 STEP_ACTIONS = {"reset": "↺ reset", "back": "◀ step", "next": "step ▶"}
-#: a path keeps a vertex only if it is this fraction of the box diagonal away from the last kept one
-#: (about 1.5 px on a 600 px plot: what the screen can show)
+#: level lines keep a vertex only if it is twice this fraction of the box diagonal away from the last kept
+#: one (about 3 px on a 600 px plot: thin grey lines)
 SCREEN_TOL = 1.0 / 400
+#: a path may pass at most this fraction of the box diagonal from a dropped vertex (about 0.6 px on the
+#: 450 px square the main panel draws: what the screen can show)
+PATH_TOL = 1.0 / 1000
+#: a metric panel is at most about this many pixels (width, height); its series are simplified to SCREEN_PX
+METRIC_PX = (600, 220)
+#: the largest distance (pixels) between a drawn metric line and the full series
+SCREEN_PX = 0.5
+#: metric series longer than this are strided first (one point per pixel column of a panel)
+MAX_METRIC_POINTS = 600
 
 
 def f_image(field: FieldGrid, cmap: str = "RdBu_r") -> tuple[str, float]:
@@ -207,6 +216,44 @@ def decimate(xy: np.ndarray, tol: float) -> np.ndarray:
             last = xy[i]
     keep.append(n - 1)
     return np.asarray(keep)
+
+
+def simplify(xy: np.ndarray, tol: float) -> np.ndarray:
+    """Indices of the vertices a polyline (N, 2) needs to stay within ``tol`` of itself (Ramer–Douglas–Peucker).
+
+    Every dropped vertex lies within ``tol`` of the segment between the kept vertices around it, so in
+    screen units (pixels) the simplified line draws the same picture. Non-finite vertices are breaks:
+    the first of each run of them is kept (Plotly draws a gap there), the rest are dropped, and each
+    finite stretch is simplified on its own. First and last vertices are always kept.
+    """
+    n = len(xy)
+    if n <= 2:
+        return np.arange(n)
+    finite = np.isfinite(xy).all(axis=1)
+    keep = np.zeros(n, dtype=bool)
+    keep[0] = keep[-1] = True
+    keep[~finite & np.r_[True, finite[:-1]]] = True  # the first vertex of each gap
+    stack: list[tuple[int, int]] = []
+    starts = np.flatnonzero(finite & np.r_[True, ~finite[:-1]])
+    ends = np.flatnonzero(finite & np.r_[~finite[1:], True])
+    for a, b in zip(starts, ends):
+        keep[a] = keep[b] = True
+        stack.append((int(a), int(b)))
+    while stack:
+        a, b = stack.pop()
+        if b - a < 2:
+            continue
+        p, q, mid = xy[a], xy[b], xy[a + 1:b]  # mid: (b - a - 1, 2)
+        d = q - p
+        den = float(d @ d)
+        t = np.clip((mid - p) @ d / den, 0.0, 1.0) if den > 0 else np.zeros(len(mid))
+        dist = np.hypot(*(mid - p - t[:, None] * d).T)  # distance to the segment, not the line: paths turn back
+        i = int(np.argmax(dist))
+        if dist[i] > tol:
+            m = a + 1 + i
+            keep[m] = True
+            stack += [(a, m), (m, b)]
+    return np.flatnonzero(keep)
 
 
 def _inside(p: np.ndarray, box: tuple) -> bool:
@@ -296,7 +343,7 @@ class _PathPlan:
 def _plan(run: Run, box: tuple, tol: float) -> _PathPlan:
     last = run.last_finite()
     xy = run.xy[: last + 1]
-    keep = decimate(xy, tol)
+    keep = simplify(xy, tol)
     if len(keep) > MAX_PATH_POINTS:
         keep = keep[_stride(len(keep), MAX_PATH_POINTS)]
     exits = []
@@ -342,8 +389,25 @@ def _cursor_range(runs: Sequence[Run], which: int, log: bool) -> list[float]:
     return [float(v.min()), float(v.max())]
 
 
+class TrajectoryFigure(go.Figure):
+    """The animated figure: a ``go.Figure`` whose JSON leaves the trace type out of frame updates.
+
+    plotly.py writes ``"type": "scatter"`` into every trace update of every frame, and every frame
+    names every trace (see :func:`trajectory_figure`): about a fifth of the payload of a scene. Plotly.js
+    merges a frame's update into the figure's own trace, whose type it already knows, so the key says
+    nothing. Streamlit serialises a figure through ``to_dict``.
+    """
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        for frame in out.get("frames", ()):
+            for update in frame.get("data", ()):
+                update.pop("type", None)
+        return out
+
+
 def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = False, frames: int = 60,
-                      click_grid: int = 0, title: str = "", metrics: bool = True) -> go.Figure:
+                      click_grid: int = 0, title: str = "", metrics: bool = True) -> TrajectoryFigure:
     """The main picture: f, its level lines, the flow −ξ, the equilibrium and every run's path,
     animated, with the f / ‖ξ‖ / distance panels on the right and a time cursor on them.
 
@@ -374,15 +438,15 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
         # projector layout: the plot left; buttons, legend and one metric panel right of it
         fig = make_subplots(rows=2, cols=2, specs=[[{"rowspan": 2}, None], [None, {}]], column_widths=[0.56, 0.44],
                             row_heights=[0.56, 0.44], horizontal_spacing=0.16, vertical_spacing=0.14,
-                            subplot_titles=["", panels[0][2]])
+                            subplot_titles=["", panels[0][2]], figure=TrajectoryFigure())
         main_dom = 0.56 - 0.07
     elif panels:
         fig = make_subplots(rows=3, cols=2, specs=[[{"rowspan": 3}, {}], [None, {}], [None, {}]],
                             column_widths=[0.6, 0.4], horizontal_spacing=0.12, vertical_spacing=0.1,
-                            subplot_titles=["", *(p[2] for p in panels)])
+                            subplot_titles=["", *(p[2] for p in panels)], figure=TrajectoryFigure())
         main_dom = 0.6 - 0.06
     else:
-        fig = go.Figure()
+        fig = TrajectoryFigure()
         main_dom = 1.0
     src, top = f_image(field) if field.planar else ("", 1.0)
     if field.planar:
@@ -416,7 +480,7 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
     n_rec = max((len(r.xy) for r in runs), default=1)
     fidx = frame_indices(n_rec, frames)
     k_show = int(fidx[-1])  # the static figure shows the last frame
-    tol = np.hypot(x_hi - x_lo, y_hi - y_lo) * SCREEN_TOL
+    tol = np.hypot(x_hi - x_lo, y_hi - y_lo) * PATH_TOL
     animated: list[int] = []  # trace indices the frames update, in frame-data order
     plans: list[_PathPlan] = []
     for i, run in enumerate(runs):
@@ -501,10 +565,11 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
             hd = _head(run, int(k), box)
             data.append({"x": [round(float(hd[0]), 5)], "y": [round(float(hd[1]), 5)]})
             ex = [e for e in plan.exits if e[0] <= k]
+            # a run that never leaves the box has an empty arrow trace: nothing for a frame to change
             data.append({"x": _typed([e[1] for e in ex]), "y": _typed([e[2] for e in ex]),
-                         "marker": {"angle": [round(e[3], 1) for e in ex] or [0]}})
-        for _, yr in cursors:
-            data.append({"x": [step_at(int(k))] * 2, "y": yr})
+                         "marker": {"angle": [round(e[3], 1) for e in ex] or [0]}} if plan.exits else {})
+        for _ in cursors:  # a cursor only moves sideways: its y span stays from the static trace
+            data.append({"x": [step_at(int(k))] * 2})
         # Every trace is named in every frame, the static ones with an empty update: a transition
         # recomputes all traces but re-plots only those it is given, and a trace left out loses its
         # SVG node, so a later click (point selection) failed with "reading 'selectAll'".
@@ -574,14 +639,15 @@ def trajectory_figure(field: FieldGrid, runs: Sequence[Run], *, lecture: bool = 
 
 def _metric_traces(fig: go.Figure, runs: Sequence[Run], style: Style,
                    panels: Sequence[tuple[int, int, str, bool]], col: int = 2) -> None:
+    ranges = {which: _cursor_range(runs, which, log) for _, which, _, log in panels}
     for i, run in enumerate(runs):
         c = color(i)
         series = _metric_series(run)
-        for row, which, _, _ in panels:
+        for row, which, _, log in panels:
             ys = series[which]
             if ys is None:
                 continue
-            keep = _stride(len(ys), 600)
+            keep = _metric_keep(run.steps, ys, ranges[which], log)
             xs = run.steps[keep]
             dx = np.diff(xs)
             # evenly spaced steps go as x0 + i·dx (no x array in the payload)
@@ -594,6 +660,29 @@ def _metric_traces(fig: go.Figure, runs: Sequence[Run], style: Style,
         if run.diverged:
             for row, _, _, _ in panels:
                 fig.add_vline(x=run.diverged_at, line=dict(color=c, dash="dot", width=1.5), row=row, col=col)
+
+
+def _metric_keep(steps: np.ndarray, ys: np.ndarray, y_range: Sequence[float], log: bool) -> np.ndarray:
+    """Which points of a metric series (T,) to send: those the panel's pixels need.
+
+    The series is mapped to a METRIC_PX-sized panel (log10 on a log axis, where values ≤ 0 are gaps)
+    and simplified to SCREEN_PX; longer runs are first strided to MAX_METRIC_POINTS. A noisy series that
+    simplification barely thins keeps its evenly spaced stride.
+    """
+    idx = _stride(len(ys), MAX_METRIC_POINTS)
+    t = np.asarray(steps, float)[idx]
+    v = np.asarray(ys, float)[idx]
+    lo, hi = (float(y_range[0]), float(y_range[1]))
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.where(v > 0, np.log10(v), np.nan)
+        lo, hi = np.log10(max(lo, 1e-300)), np.log10(max(hi, 1e-300))
+    w, h = METRIC_PX
+    span = hi - lo if hi > lo else 1.0  # a flat series: every finite value equals lo
+    px = np.stack([(t - t[0]) / max(t[-1] - t[0], 1.0) * w, (v - lo) / span * h], axis=1)  # (T, 2) in pixels
+    kept = simplify(px, SCREEN_PX)
+    # dropping points costs an x array (evenly spaced steps go as x0 + i·dx): worth it below half the points
+    return idx[kept] if 2 * len(kept) < len(idx) else idx
 
 
 def _metric_axes(fig: go.Figure, runs: Sequence[Run], style: Style, panels: Sequence[tuple[int, int, str, bool]],
@@ -886,5 +975,5 @@ def stability_map_figure(lrs: np.ndarray, v2: np.ndarray, rho: np.ndarray, param
 
 __all__ = ["Style", "BASIN_RULE", "basin_outcome", "TRAJECTORY_META", "game_spectrum_figure",
            "step_spectrum_figure", "stability_figure", "stability_map_figure", "PALETTE", "trajectory_figure",
-           "small_multiples", "basin_figure", "frame_indices", "quiver_xy", "color", "clip_path",
-           "decimate", "f_image", "contour_lines"]
+           "TrajectoryFigure", "small_multiples", "basin_figure", "frame_indices", "quiver_xy", "color", "clip_path",
+           "decimate", "simplify", "f_image", "contour_lines"]

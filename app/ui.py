@@ -151,11 +151,20 @@ def run_labels(cfgs: list[AlgoConfig]) -> list[str]:
 #: Acts on the figure's "◀ step", "step ▶" and "↺ reset" buttons (Plotly ``method="skip"`` buttons only emit
 #: ``plotly_buttonclicked``): moves the animation one frame back or forward, or to the first frame. Installed once
 #: per browser tab; binds every chart whose ``layout.meta`` is the trajectory figure's, including re-mounted ones.
+#: It also marks as handled the empty promise rejection of an animation that a newer one interrupted.
 STEPPER_JS = """
 <script>
 (function () {
   if (window.__saddleStepper) return;
   window.__saddleStepper = true;
+  // Plotly.animate rejects its promise with no reason when a newer animation interrupts it (Pause, a
+  // step or the slider during Play). Plotly's own Play/Pause buttons and slider drop that promise, so
+  // the browser reports an uncaught "undefined". Only such a rejection, just after a trajectory chart
+  // announced the interruption, is marked handled; any other error still surfaces.
+  var interruptedAt = -Infinity;
+  window.addEventListener('unhandledrejection', function (ev) {
+    if (ev.reason === undefined && performance.now() - interruptedAt < 2000) ev.preventDefault();
+  });
   function go(gd, action) {
     var sl = gd._fullLayout && gd._fullLayout.sliders && gd._fullLayout.sliders[0];
     if (!sl || !window.Plotly) return;
@@ -170,6 +179,7 @@ STEPPER_JS = """
     document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
       if (gd.__saddleBound || !gd.layout || gd.layout.meta !== 'META' || !gd.on) return;
       gd.__saddleBound = true;
+      gd.on('plotly_animationinterrupted', function () { interruptedAt = performance.now(); });
       gd.on('plotly_buttonclicked', function (ev) {
         var a = ev && ev.button && ev.button.args && ev.button.args[0];
         if (typeof a === 'string' && a.indexOf('saddle:') === 0) go(gd, a.slice(7));

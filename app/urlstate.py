@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import dynamics
-from dynamics import cli, formula
+from dynamics import cli, formula, validation
 
 from . import plots, scenes, ui, widgets
 
@@ -63,6 +63,7 @@ class Rule:
     max_values: int = 1
     exact: Optional[int] = None  # "choices": exactly this many values (a range slider's two ends)
     grid: tuple = ()
+    aliases: tuple[tuple[str, str], ...] = ()  # "choices": another spelling -> the one the widget reads
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ class Report:
     keep: dict[str, list[str]] = field(default_factory=dict)
     ignored: list[Ignored] = field(default_factory=list)
     changed: dict[str, list[str]] = field(default_factory=dict)  # kept, but rewritten (snapped to a grid)
+    #: kept, rewritten to the spelling the widget reads (same meaning, so no notice): ``algos=gda,ogda``
+    #: becomes two values, a second copy's slot ``gda@2`` its label ``gda (2nd copy)``
+    renamed: dict[str, list[str]] = field(default_factory=dict)
     original: dict[str, str] = field(default_factory=dict)  # the link's text of each changed value
 
     def notice(self, limit: int = 8) -> str:
@@ -123,8 +127,10 @@ def static_rules() -> dict[str, Rule]:
         "scene": Rule("choice", choices=tuple(s.title for s in scenes.SCENES) + tuple(s.key for s in scenes.SCENES)),
         "lecture": Rule("bool"),
         "game": Rule("choice", choices=tuple(sorted(dynamics.GAMES))),
+        # Streamlit's multiselect reads its options' labels from the URL and drops anything else silently
         "algos": Rule("choices", choices=tuple(ui.slot_label(s) for s in slots) + tuple(slots),
-                      max_values=MAX_LIST_VALUES),
+                      max_values=MAX_LIST_VALUES,
+                      aliases=tuple((s, ui.slot_label(s)) for s in slots if ui.slot_label(s) != s)),
         "x0": Rule("float", -100.0, 100.0),
         "y0": Rule("float", -100.0, 100.0),
         "steps": Rule("choice", choices=ui.STEP_CHOICES),
@@ -250,7 +256,7 @@ def check_generic(values: Sequence[str], rule: Rule) -> None:
     for v in values:
         if len(v) > rule.max_len:
             raise ValueError(f"longer than {rule.max_len} characters")
-        if cli._json_depth(v) > 2:
+        if validation.json_depth(v) > 2:
             raise ValueError("nested too deeply")
         try:
             x = float(v)
@@ -281,7 +287,7 @@ def check_value(rule: Rule, values: Sequence[str]) -> list[str]:
         for v in values:
             if len(v) > MAX_KEY_CHARS or _match_choice(v, rule.choices) is None:
                 raise ValueError(f"{v[:30]!r} is not a choice here")
-            out.append(v)
+            out.append(dict(rule.aliases).get(v, v))
         return out
     value = values[-1]  # Streamlit reads the last of repeated single-valued parameters
     if rule.kind == "bool":
@@ -359,7 +365,9 @@ def check(raw: Mapping[str, Sequence[str]]) -> Report:
             report.ignored.append(Ignored(key, _preview(values), str(err)))
             continue
         report.keep[key] = kept
-        if kept != list(values):
+        if kept != list(values) and rule.kind == "choices":  # the same choices, spelled as the widget reads them
+            report.renamed[key] = kept
+        elif kept != list(values):
             report.changed[key] = kept
             report.original[key] = _preview(values)
     return report
@@ -416,6 +424,8 @@ def apply() -> Report:
 
     raw = raw_params()
     report = check(raw)
+    if report.renamed:
+        _rewrite([], report.renamed)
     if report.ignored or report.changed:
         _rewrite([i.key for i in report.ignored if i.key in raw], report.changed)
         # keep the notice for the reruns of this page view until the visitor moves on

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, NoReturn, Optional
 
 from .params import HParam, hparams
+from .validation import json_depth
 
 #: longest accepted text of one scalar value (a float needs far less; this bounds the parser's work)
 MAX_SCALAR_CHARS = 64
@@ -100,27 +101,6 @@ def parse_choice(text: str, choices: Sequence[Any], name: str = "value") -> Any:
     raise UsageError(f"{name}: {str(text)[:MAX_SCALAR_CHARS]!r} is not one of {', '.join(map(str, choices))}")
 
 
-def _json_depth(text: str) -> int:
-    depth = best = 0
-    in_str = escaped = False
-    for ch in text:
-        if in_str:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            best = max(best, depth)
-        elif ch in "]}":
-            depth -= 1
-    return best
-
-
 def _reject_constant(token: str) -> NoReturn:
     raise ValueError(f"{token} is not a finite number")
 
@@ -141,7 +121,7 @@ def parse_array(text: str, kind: str, name: str = "value") -> tuple:
     if len(s) > MAX_ARRAY_CHARS:
         raise UsageError(f"{name}: at most {MAX_ARRAY_CHARS} characters of JSON, got {len(s)}")
     limit = 2 if kind == "matrix" else 1
-    if _json_depth(s) > limit:
+    if json_depth(s) > limit:
         raise UsageError(f"{name}: a {kind} nests at most {limit} level(s) of brackets")
     try:
         data = json.loads(s, parse_constant=_reject_constant)

@@ -145,6 +145,34 @@ def _depth(v: Any, limit: int) -> int:
     return depth
 
 
+def json_depth(text: str) -> int:
+    """How deeply the brackets of JSON ``text`` nest (``[[1, 2]]`` is 2), found without decoding it.
+
+    One linear pass over the characters, no recursion, so a hostile ``"[" * 10**6`` is measured
+    safely before :func:`json.loads` (which recurses and raises ``RecursionError``) ever sees it.
+    Brackets inside JSON strings do not count, nor closers without an opener. The one
+    nesting check of every text front door (``dynamics.cli.parse_array``, the app's URL parameters).
+    """
+    depth = best = 0
+    in_str = escaped = False
+    for ch in text:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in "]}":
+            depth = max(depth - 1, 0)  # a stray closer cannot hide later openings
+    return best
+
+
 def as_real_array(v: Any, what: str) -> np.ndarray | torch.Tensor:
     """``v`` as a real numpy array or tensor, refusing strings, booleans, complex and ragged input."""
     if isinstance(v, torch.Tensor):
@@ -217,5 +245,5 @@ def check_name(v: Any, what: str) -> str:
 
 
 __all__ = ["check_int", "check_float", "check_bool", "check_game", "check_algorithm", "resolve_device",
-           "check_dtype", "as_real_array", "as_batch", "real_matrix", "check_name", "FLOAT_DTYPES",
+           "check_dtype", "json_depth", "as_real_array", "as_batch", "real_matrix", "check_name", "FLOAT_DTYPES",
            "InvalidArgument", "InvalidType"]

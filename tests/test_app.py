@@ -15,7 +15,7 @@ from app_helpers import app, ok  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import dynamics  # noqa: E402
-from app import compute, export, scenes, ui  # noqa: E402
+from app import compute, export, plots, scenes, ui  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +87,8 @@ def test_default_scene_renders_animated_trajectories_and_metrics():
     for fr in spec["frames"]:
         assert fr["traces"] == list(range(len(spec["data"])))
         for bg in ("f(x, y)", "contours of f", "flow −ξ", "equilibrium"):
-            assert set(fr["data"][index_of(spec, bg)]) <= {"type"}
+            assert fr["data"][index_of(spec, bg)] == {}
+        assert all("type" not in update for update in fr["data"])  # plots.TrajectoryFigure: no redundant type
         assert "layout" not in fr or "images" not in fr["layout"]
     # the frames grow the path: the unfinished part at frame 0 is one point
     i = index_of(spec, "gda (η=0.1) path")
@@ -103,10 +104,21 @@ def test_default_scene_renders_animated_trajectories_and_metrics():
     assert "distance to equilibrium" in text and "What to look for" in text
 
 
-def test_default_scene_payload_is_small():
-    # what the browser receives per rerun: frames carry √n-sized updates, not whole paths
-    at = ok(app())
-    assert len(at.get("plotly_chart")[0].proto.spec) <= 250_000
+def test_simplify_keeps_every_dropped_vertex_within_the_tolerance():
+    rng = np.random.default_rng(0)
+    walk = np.cumsum(rng.standard_normal((500, 2)), axis=0)  # (500, 2): turns back on itself
+    walk[200:205] = np.nan  # a gap: a divergence or a log axis's non-positive values
+    keep = plots.simplify(walk, 0.5)
+    assert 0 in keep and 499 in keep and 200 in keep and not set(range(201, 205)) & set(keep)
+    assert len(keep) < 500
+    for a, b in zip(keep[:-1], keep[1:]):
+        p, q = walk[a], walk[b]
+        if not (np.isfinite(p).all() and np.isfinite(q).all()):
+            continue
+        d = q - p
+        for v in walk[a + 1:b]:  # each dropped vertex: near the kept segment around it
+            t = np.clip((v - p) @ d / (d @ d), 0, 1)
+            assert np.hypot(*(v - p - t * d)) <= 0.5 + 1e-9
 
 
 def test_paths_are_clipped_to_the_box_with_exit_arrows():
@@ -197,6 +209,9 @@ def test_every_scene_loads_in_one_click_unmodified(scene):
     assert scene.look_for and scene.look_for in text
     x, y = path(spec, labels[0])
     assert (x[0], y[0]) == pytest.approx((scene.x0, scene.y0))
+    # what the browser receives per rerun (the default view is SCENES[0]): frames carry √n-sized
+    # updates, not whole paths, and paths and metric lines carry what the screen can show
+    assert len(at.get("plotly_chart")[0].proto.spec) <= 250_000
 
 
 def test_runs_of_one_algorithm_say_what_differs():

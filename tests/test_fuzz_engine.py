@@ -239,3 +239,18 @@ def test_bad_game_parameters_from_the_campaign(name: str, kwargs: dict) -> None:
     with pytest.raises(DOCUMENTED) as info:
         dynamics.make_game(name, **kwargs)
     assert next(iter(kwargs)) in str(info.value)
+
+
+@pytest.mark.parametrize("text, depth", [
+    ("1", 0), ("[1, 2]", 1), ("[[1, 2], [3, 4]]", 2), ('["[[[", 1]', 1), ('["a\\"[[", [2]]', 2),
+    ("[" * 100_000, 100_000), ("[" * 3000, 3000), ("]]][", 1), ('{"a": [1]}', 2),
+])
+def test_json_depth_counts_brackets_outside_strings_without_decoding(text: str, depth: int) -> None:
+    # the one nesting check of the CLI's --game.A and the app's URL values (dynamics.validation.json_depth)
+    from dynamics import cli
+    from dynamics.validation import json_depth
+
+    assert json_depth(text) == depth
+    if 2 < len(text) <= cli.MAX_ARRAY_CHARS and depth > 2:  # refused before json.loads can recurse
+        with pytest.raises(cli.UsageError, match="nests at most 2"):
+            cli.parse_array(text, "matrix", "--game.A")

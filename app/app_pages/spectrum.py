@@ -26,15 +26,18 @@ def _step_spectrum(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, .
     return compute.step_spectrum(game_cfg, algo_cfg, z)
 
 
+# ``_stop`` (not hashed) ends a sweep between batches at the view's budget; a stopped sweep raises, so no
+# cache keeps it
 @st.cache_data(max_entries=256, show_spinner="Sweeping η…")
-def _curve(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, ...], lo: float, hi: float) -> tuple:
-    return compute.stability_curve(game_cfg, algo_cfg, z, lo, hi, n=100)
+def _curve(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, ...], lo: float, hi: float,
+           n: int, _stop: compute.Stopper) -> tuple:
+    return compute.stability_curve(game_cfg, algo_cfg, z, lo, hi, n=n, stop=_stop)
 
 
 @st.cache_data(max_entries=32, show_spinner="Sweeping the (η, parameter) grid…")
 def _map(game_cfg: GameConfig, algo_cfg: AlgoConfig, z: tuple[float, ...], p2: str, v2: tuple, lo: float,
-         hi: float) -> tuple:
-    return compute.stability_map(game_cfg, algo_cfg, z, p2, v2, lo, hi, n=50)
+         hi: float, n: int, _stop: compute.Stopper) -> tuple:
+    return compute.stability_map(game_cfg, algo_cfg, z, p2, v2, lo, hi, n=n, stop=_stop)
 
 
 sb = st.sidebar
@@ -65,6 +68,10 @@ st.markdown(
     "decides the discrete iteration (ρ < 1 converges locally)."
 )
 
+# every sweep below is estimated and charged here before it runs; over the budget it is shrunk or skipped
+ledger = guard.Ledger()
+if not ledger.spectrum(game_cfg, ("gda", ()), 1, "the game's Jacobian"):
+    st.stop()
 try:
     gs = _game_spectrum(game_cfg, z)
 except (ValueError, RuntimeError) as err:
@@ -81,7 +88,6 @@ if not algo_cfgs:
     st.stop()
 
 labels = ui.run_labels(algo_cfgs)  # the toy page's labels: twins of one algorithm say what differs
-ledger = guard.Ledger()  # the view's budget for the sweeps below (app/guard.py)
 specs = []
 for a, label in zip(algo_cfgs, labels):
     if not ledger.spectrum(game_cfg, a, 1, f"{label} step map"):
@@ -97,11 +103,18 @@ st.plotly_chart(plots.step_spectrum_figure(specs, lecture=lecture), key="step_sp
                 theme=None, config={"displaylogo": False})
 
 curves, current = [], {}
-for a, label in zip(algo_cfgs, labels):
-    if "lr" not in dict(a[1]) or not ledger.spectrum(game_cfg, a, 100, f"{label} stability curve"):
+swept = [(a, label) for a, label in zip(algo_cfgs, labels) if "lr" in dict(a[1])]
+points = ledger.curves(game_cfg, [a for a, _ in swept], [label for _, label in swept])
+for (a, label), n in zip(swept, points):
+    if not n:
         continue
     try:
-        lrs, rho = _curve(game_cfg, a, z, float(lo), float(hi))
+        lrs, rho = _curve(game_cfg, a, z, float(lo), float(hi), n, ledger.stop)
+    except compute.SweepStopped as cut:
+        lrs, rho = cut.result
+        ledger.stopped(f"{label} stability curve after {cut.done} of {cut.total} step sizes")
+    except compute.Cancelled:
+        st.stop()  # the visitor changed the inputs or left: the pending rerun takes over
     except (ValueError, RuntimeError) as err:
         st.warning(f"{label}: {err}")
         continue
@@ -130,11 +143,18 @@ if not lecture:
         i, p2, plo, phi = options[pick]
         # a readable window: β-like parameters live in [-1, 1]; weights like γ, λ, p in [0, 4]
         v_lo, v_hi = max(plo, -1.0 if plo < 0 else 0.0), min(phi, 1.0 if phi <= 1 else 4.0)
-        v2 = tuple(np.round(np.linspace(v_lo, v_hi, 41), 6))
+        grid = ledger.map(game_cfg, algo_cfgs[i], f"{labels[i]} · {p2}")
+        if grid is None:
+            st.stop()
+        v2 = tuple(np.round(np.linspace(v_lo, v_hi, grid[1]), 6))
         try:
-            if not ledger.spectrum(game_cfg, algo_cfgs[i], 50 * len(v2), f"{labels[i]} stability map"):
+            try:
+                lrs, vals, rho = _map(game_cfg, algo_cfgs[i], z, p2, v2, 1e-2, 3.0, grid[0], ledger.stop)
+            except compute.SweepStopped as cut:
+                lrs, vals, rho = cut.result
+                ledger.stopped(f"{labels[i]} · {p2} stability map after {cut.done} of {cut.total} points")
+            except compute.Cancelled:
                 st.stop()
-            lrs, vals, rho = _map(game_cfg, algo_cfgs[i], z, p2, v2, 1e-2, 3.0)
             st.plotly_chart(plots.stability_map_figure(lrs, vals, rho, p2, labels[i],
                                                        lecture=lecture), key="stability_map_chart",
                             theme=None, config={"displaylogo": False})
