@@ -237,7 +237,11 @@ elif exp == EXPERIMENTS[1]:
     for col, r in zip(cols, runs):
         col.markdown(f"**{_arm_label(r)}** at iteration {r.meta['step']:,}")
         col.image(mp.upscale(mp.image_grid(r.snapshots[-1, 0, :16], 4), 2), clamp=True)
-        col.caption(_typical(r))
+        rep = r.meta.get("represents")
+        if lecture and isinstance(rep, dict):  # one line a room can read; the full text is in the sidecar
+            col.caption(f"{rep.get('k')} of {rep.get('n')} runs collapsed; this is the median run ({rep.get('seed')})")
+        else:
+            col.caption(_typical(r))
     if exp1_results is None:
         st.info("No across-seeds results shipped (exp1_runs.json): the runs above are single runs.")
     else:
@@ -253,6 +257,15 @@ elif exp == EXPERIMENTS[1]:
                           "mean top-class prob. (median)": round(s["median_top_prob"], 2)})
         st.markdown("**Across seeds** (same settings, one run per seed)")
         st.dataframe(pd.DataFrame(table), hide_index=True, key="mnist_exp1_stat")
+        # an arm whose generators never got far from their starting FID did not learn: say so, since the
+        # counting rule cannot tell noise in one class from a collapse onto a few digits
+        stuck = [arm for arm in exp1_results["summary"]
+                 if all(r["final"]["fid"] >= 0.8 * r["fid"][0] for r in exp1_results["rows"] if r["arm"] == arm)]
+        for arm in stuck:
+            st.markdown(f"**{exp1_results['arm_labels'].get(arm, arm)}: no digits at all.** Its generators stay near "
+                        "their FID at initialisation and draw noise that the classifier puts in one class. The rule "
+                        "counts this as collapsed, but it is a failure to learn, not the collapse onto a few digits "
+                        "that the repository shows.")
         floor = exp1_results["rows"][0]["fid_floor"]
         st.caption(f"'Collapsed' = at most {exp1_results['collapse_well_covered']} of the 10 digits well covered "
                    "(each at least 0.2·N/10 of N = 2,000 samples from a fixed noise bank, by our CNN classifier). "
