@@ -16,7 +16,7 @@ def digit_switches(ones: list[float], share: float = 0.9) -> int:
 
 def table() -> str:
     rows = ["| checkpoint | data | algorithm | it. | classes covered (≥1 / ≥20 %·N/K) | class histogram | "
-            "KL(p̂‖U) | HQ (max softmax ≥ 0.9) | FID | KID | real floor FID / KID | CPU s | MB |",
+            "KL(p̂‖U) | HQ (max softmax ≥ 0.9) | FID | KID | real floor FID / KID | training wall s | MB |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in list_shipped():
         meta = json.loads((SHIPPED_DIR / f"{name}.json").read_text())
