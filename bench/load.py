@@ -49,12 +49,14 @@ WATCH = """
   if (window.__saddleRuns !== undefined) return;
   window.__saddleRuns = 0;
   const app = document.querySelector('[data-testid="stApp"]');
-  let last = app.getAttribute('data-test-script-state');
-  new MutationObserver(() => {
-    const now = app.getAttribute('data-test-script-state');
-    if (now === 'notRunning' && last !== 'notRunning') window.__saddleRuns += 1;
-    last = now;
-  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  // read every recorded change, not the attribute at callback time: a fast rerun's running ->
+  // notRunning pair can arrive in one batch, and reading the attribute then would miss it
+  new MutationObserver((records) => {
+    records.forEach((m, i) => {
+      const after = i + 1 < records.length ? records[i + 1].oldValue : app.getAttribute('data-test-script-state');
+      if (after === 'notRunning' && m.oldValue !== 'notRunning') window.__saddleRuns += 1;
+    });
+  }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
 }
 """
 
@@ -131,17 +133,17 @@ async def session(i: int, browser, url: str, end: float, stats: Stats, think: tu
         await page.wait_for_selector(CHART, timeout=timeout_ms)
         stats.first_load.append(time.perf_counter() - t0)
         await page.evaluate(WATCH)
+        moved: dict[int, int] = {}  # key presses per slider
         while time.perf_counter() < end:
-            # move one of the first three sliders one notch, away from the end it sits at (a key press
+            # move one of the first three sliders one notch, each slider alternately right and left, so
+            # it moves between its starting value and a neighbour and never sits at an end (a key press
             # at the end of a slider changes nothing, and no rerun would come)
             runs = await page.evaluate("window.__saddleRuns")
-            slider = page.get_by_role("slider").nth(rng.randrange(3))
-            now = float(await slider.get_attribute("aria-valuenow") or 0)
-            low = float(await slider.get_attribute("aria-valuemin") or 0)
-            top = float(await slider.get_attribute("aria-valuemax") or 0)
-            direction = "ArrowLeft" if now >= top else "ArrowRight" if now <= low else rng.choice(
-                ["ArrowLeft", "ArrowRight"])
+            k = rng.randrange(3)
+            slider = page.get_by_role("slider").nth(k)
             await slider.focus()
+            direction = "ArrowRight" if moved.get(k, 0) % 2 == 0 else "ArrowLeft"
+            moved[k] = moved.get(k, 0) + 1
             t = time.perf_counter()
             await page.keyboard.press(direction)
             try:
