@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -292,3 +294,14 @@ def test_without_metrics_f_and_grad_norm_are_nan_placeholders() -> None:
     traj = dynamics.run(XY, GDA, torch.ones(4, 2, dtype=torch.float64), steps=5, metrics=False)
     assert traj.f.shape == traj.grad_norm.shape == (6, 4)
     assert torch.isnan(traj.f).all() and torch.isnan(traj.grad_norm).all()
+
+
+def test_huge_pages_are_asked_for_unless_the_environment_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dynamics import threads
+
+    monkeypatch.delenv(threads.THP_ENV, raising=False)
+    threads.prefer_huge_pages()
+    assert os.environ[threads.THP_ENV] == "1"
+    monkeypatch.setenv(threads.THP_ENV, "0")  # an explicit opt-out is kept
+    threads.prefer_huge_pages()
+    assert os.environ[threads.THP_ENV] == "0"
