@@ -139,6 +139,7 @@ async def session(i: int, browser, url: str, end: float, stats: Stats, think: tu
             # it moves between its starting value and a neighbour and never sits at an end (a key press
             # at the end of a slider changes nothing, and no rerun would come)
             runs = await page.evaluate("window.__saddleRuns")
+            href = page.url
             k = rng.randrange(3)
             slider = page.get_by_role("slider").nth(k)
             await slider.focus()
@@ -147,7 +148,10 @@ async def session(i: int, browser, url: str, end: float, stats: Stats, think: tu
             t = time.perf_counter()
             await page.keyboard.press(direction)
             try:
-                await page.wait_for_function(f"window.__saddleRuns > {runs}", timeout=timeout_ms)
+                # a rerun shows as a finished run, or as the query string the script rewrites with the new
+                # value: a fast (cached) rerun can finish without the page ever showing "running"
+                await page.wait_for_function("([runs, href]) => window.__saddleRuns > runs || location.href !== href",
+                                             arg=[runs, href], timeout=timeout_ms)
                 await page.wait_for_selector(DONE, timeout=timeout_ms)
                 await page.wait_for_selector(CHART, timeout=timeout_ms)
             except Exception as err:  # noqa: BLE001 - a slow rerun is counted, and the student goes on
