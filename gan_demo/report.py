@@ -63,6 +63,18 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
 
 
+def median_run(rows: list[dict], key: Any) -> tuple[dict | None, int | None]:
+    """The representative run of a statistic and its 1-based rank: the median of ``rows`` sorted by
+    ``(key(row), seed)`` (ties: the lower seed; an even count: the lower middle run); ``(None, None)``
+    if there are none. Shown runs are this one, never the best.
+    """
+    if not rows:
+        return None, None
+    order = sorted(rows, key=lambda r: (key(r), r["seed"]))
+    mid = (len(rows) - 1) // 2
+    return order[mid], mid + 1
+
+
 def category_test(cat: str) -> Any:
     """A predicate from a category string: "4" (equal), "<=2", ">=3", "<1", ">0", "==1"."""
     m = _CATEGORY.match(str(cat).strip())

@@ -38,20 +38,15 @@ def _load(key: tuple) -> tuple[dict[str, ShippedRun], dict[str, str]]:
     return load_all(checkpoint_dir())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _sweep(key: tuple) -> tuple[dict | None, str | None]:
-    try:
-        return load_sweep(checkpoint_dir()), None
-    except FileNotFoundError:
-        return None, None
-    except Exception as e:  # noqa: BLE001 - a broken results file is reported, never raised
-        return None, f"{type(e).__name__}: {e}"
+#: the across-runs results files the tab reads, by experiment
+_RESULTS = {"exp2": load_sweep, "exp1": load_exp1_runs}
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _exp1(key: tuple) -> tuple[dict | None, str | None]:
+@st.cache_data(show_spinner=False, max_entries=8)
+def _results(key: tuple, which: str) -> tuple[dict | None, str | None]:
+    """``(results, None)``, ``(None, None)`` if not shipped, or ``(None, why)`` if broken (never raised)."""
     try:
-        return load_exp1_runs(checkpoint_dir()), None
+        return _RESULTS[which](checkpoint_dir()), None
     except FileNotFoundError:
         return None, None
     except Exception as e:  # noqa: BLE001 - a broken results file is reported, never raised
@@ -145,10 +140,10 @@ good, broken = _load(KEY)
 for bad, why in sorted(broken.items()):
     st.warning(f"Checkpoint **{bad}** is broken and is not shown ({why}). Regenerate it with the command in "
                "gan_demo/MNIST.md.", icon="⚠️")
-sweep, sweep_error = _sweep(KEY)
+sweep, sweep_error = _results(KEY, "exp2")
 if sweep_error:
     st.warning(f"The across-runs results file is broken and is not shown ({sweep_error}).", icon="⚠️")
-exp1_results, exp1_error = _exp1(KEY)
+exp1_results, exp1_error = _results(KEY, "exp1")
 if exp1_error:
     st.warning(f"Experiment 1's across-seeds results file is broken and is not shown ({exp1_error}).", icon="⚠️")
 if not good:

@@ -29,7 +29,7 @@ from typing import Any, Optional
 
 from dynamics import cli
 
-from ..report import wilson
+from ..report import median_run, wilson
 from .shipped import EXP1_RESULTS_FORMAT as RESULTS_FORMAT  # one spelling, read by the app
 from .shipped import EXP1_RESULTS_NAME as RESULTS_NAME
 
@@ -78,15 +78,14 @@ def summarize(rows: list[dict], arm: str) -> dict[str, Any]:
     n = len(mine)
     k = sum(bool(r["collapsed"]) for r in mine)
     lo, hi = wilson(k, n)
-    order = sorted(mine, key=lambda r: (r["final"]["kl"], r["seed"]))
-    median = order[(n - 1) // 2] if n else None
+    median, rank = median_run(mine, lambda r: r["final"]["kl"])
 
     def med(key: str) -> Optional[float]:
         return statistics.median(r["final"][key] for r in mine) if n else None
 
     return {"arm": arm, "n": n, "k_collapsed": k, "wilson95": (lo, hi),
             "median_seed": None if median is None else median["seed"],
-            "median_rank": (n - 1) // 2 + 1 if n else None, "median_kl": med("kl"), "median_fid": med("fid"),
+            "median_rank": rank, "median_kl": med("kl"), "median_fid": med("fid"),
             "median_top_prob": med("top_prob"), "median_well_covered": med("well_covered"),
             "seeds": [r["seed"] for r in mine]}
 

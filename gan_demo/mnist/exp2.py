@@ -28,7 +28,7 @@ import torch
 
 from dynamics import cli
 
-from ..report import wilson  # one Wilson interval for every reproduction table
+from ..report import median_run, wilson  # one Wilson interval and one median run for every table
 from .data import MNISTSplit, load_split
 from .report import digit_switches
 from .train import PRESETS, TrainConfig, Trainer
@@ -70,11 +70,10 @@ def summarize(rows: list[dict], arm: str) -> dict[str, Any]:
     mine = sorted((r for r in rows if r["arm"] == arm), key=lambda r: r["seed"])
     k, n = sum(bool(r["both_at"]) for r in mine), len(mine)
     lo, hi = wilson(k, n)
-    order = sorted(mine, key=lambda r: (r["min_share_at"], r["seed"]))
-    median = order[(n - 1) // 2] if n else None
+    median, rank = median_run(mine, lambda r: r["min_share_at"])
     return {"arm": arm, "k": k, "n": n, "frac": k / n if n else float("nan"), "wilson95": (lo, hi),
             "published": PUBLISHED.get(arm), "median_seed": None if median is None else median["seed"],
-            "median_rank": None if median is None else (n - 1) // 2 + 1}
+            "median_rank": rank}
 
 
 def config_for(params: dict, seed: int) -> TrainConfig:

@@ -224,9 +224,11 @@ def load_shipped(name: str, folder: str | Path | None = None) -> ShippedRun:
     return ShippedRun(name, meta, snaps, gens)
 
 
-def load_exp1_runs(folder: str | Path | None = None) -> dict[str, Any]:
-    """The across-seeds results of experiment 1 (``exp1_runs.json``), checked; raises ValueError if broken."""
-    path = (checkpoint_dir() if folder is None else Path(folder)) / f"{EXP1_RESULTS_NAME}.json"
+def _read_results(folder: str | Path | None, name: str, fmt: str) -> tuple[dict[str, Any], str]:
+    """A results file's JSON (a dict with ``format == fmt`` and a ``rows`` list) and its file name;
+    FileNotFoundError if missing, BrokenCheckpoint if too large, not JSON or another format.
+    """
+    path = (checkpoint_dir() if folder is None else Path(folder)) / f"{name}.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path.name} is missing")
     if path.stat().st_size > ckpt.MAX_JSON_BYTES:
@@ -235,37 +237,34 @@ def load_exp1_runs(folder: str | Path | None = None) -> dict[str, Any]:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise BrokenCheckpoint(f"{path.name} is not valid JSON: {e}") from e
-    if not (isinstance(data, dict) and data.get("format") == EXP1_RESULTS_FORMAT
-            and isinstance(data.get("rows"), list) and isinstance(data.get("summary"), dict)):
-        raise BrokenCheckpoint(f"{path.name} is not a {EXP1_RESULTS_FORMAT} file")
+    if not isinstance(data, dict) or data.get("format") != fmt or not isinstance(data.get("rows"), list):
+        raise BrokenCheckpoint(f"{path.name} is not a {fmt} file")
+    return data, path.name
+
+
+def load_exp1_runs(folder: str | Path | None = None) -> dict[str, Any]:
+    """The across-seeds results of experiment 1 (``exp1_runs.json``), checked; raises ValueError if broken."""
+    data, fname = _read_results(folder, EXP1_RESULTS_NAME, EXP1_RESULTS_FORMAT)
+    if not isinstance(data.get("summary"), dict):
+        raise BrokenCheckpoint(f"{fname} is not a {EXP1_RESULTS_FORMAT} file")
     for r in data["rows"]:
         ok = (isinstance(r, dict) and isinstance(r.get("seed"), int) and isinstance(r.get("arm"), str)
               and isinstance(r.get("final"), dict)
               and all(_num(r["final"].get(q)) for q in ("kl", "fid", "well_covered"))
               and all(isinstance(r.get(q), list) and len(r[q]) == len(r.get("steps", [])) for q in ("fid", "kl")))
         if not ok:
-            raise BrokenCheckpoint(f"{path.name}: a row lacks seed/arm/steps/fid/kl/final")
+            raise BrokenCheckpoint(f"{fname}: a row lacks seed/arm/steps/fid/kl/final")
     for arm, s in data["summary"].items():
         if not (isinstance(s, dict) and isinstance(s.get("n"), int) and isinstance(s.get("k_collapsed"), int)):
-            raise BrokenCheckpoint(f"{path.name}: the summary of {arm!r} lacks n/k_collapsed")
+            raise BrokenCheckpoint(f"{fname}: the summary of {arm!r} lacks n/k_collapsed")
     return data
 
 
 def load_sweep(folder: str | Path | None = None) -> dict[str, Any]:
     """The across-runs results of experiment 2 (``exp2_runs.json``), checked; raises ValueError if broken."""
-    path = (checkpoint_dir() if folder is None else Path(folder)) / f"{SWEEP_NAME}.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path.name} is missing")
-    if path.stat().st_size > ckpt.MAX_JSON_BYTES:
-        raise BrokenCheckpoint(f"{path.name} is too large")
-    try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise BrokenCheckpoint(f"{path.name} is not valid JSON: {e}") from e
-    if not isinstance(data, dict) or data.get("format") != SWEEP_FORMAT or not isinstance(data.get("rows"), list):
-        raise BrokenCheckpoint(f"{path.name} is not a {SWEEP_FORMAT} file")
+    data, fname = _read_results(folder, SWEEP_NAME, SWEEP_FORMAT)
     for r in data["rows"]:
         if not (isinstance(r, dict) and isinstance(r.get("seed"), int) and r.get("arm") in ("gda", "greedy_minmax")
                 and isinstance(r.get("frac_ones"), list) and isinstance(r.get("min_share_at"), (int, float))):
-            raise BrokenCheckpoint(f"{path.name}: a row lacks seed/arm/frac_ones/min_share_at")
+            raise BrokenCheckpoint(f"{fname}: a row lacks seed/arm/frac_ones/min_share_at")
     return data
